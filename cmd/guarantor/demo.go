@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/keyfile"
+	"github.com/guarantor/guarantor/scenario"
+	"github.com/guarantor/guarantor/ucdp"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// demoItem is one observation to submit and the index of the key that signs it.
+type demoItem struct {
+	signer int
+	obs    entry.Observation
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "demo")
+	data := fs.String("data", "", "data directory to create (default: a new temporary directory)")
+	addr := fs.String("addr", "127.0.0.1:0", "address to serve on (port 0 picks a free port)")
+	ucdpFile := fs.String("ucdp", "", "UCDP GED CSV file to import instead of the generated scenario (real events)")
+	days := fs.Int("days", 14, "days of generated scenario")
+	seed := fs.Int64("seed", 1, "seed of the generated scenario")
+	monitors := fs.Int("monitors", 6, "monitor keys to register for the generated scenario")
+	workers := fs.Int("concurrency", 32, "concurrent submissions")
+	level := fs.String("log-level", "warn", "server log level: debug, info, warn or error")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(*level)
+	if err != nil {
+		return err
+	}
+	dir := *data
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "guarantor-demo-"); err != nil {
+			return fmt.Errorf("create temporary data directory: %w", err)
+		}
+	}
+	d := dataDir(dir)
+	info, err := initDataDir(ctx, d, "guarantor.demo/log", "", time.Now())
+	if err != nil {
+		return err
+	}
+
+	// Load the observations first, so a bad file fails before anything runs.
+	var items []demoItem
+	var keyNames []string
+	var notBefore, notAfter time.Time
+	source := "generated scenario (SYNTHETIC)"
+	if *ucdpFile != "" {
+		if items, err = loadUCDP(*ucdpFile, e.stderr); err != nil {
+			return err
+		}
+		keyNames = []string{"analyst.ucdp-import"}
+		notBefore, notAfter = time.Date(1989, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(1, 0, 0)
+		source = "UCDP GED events from " + filepath.Base(*ucdpFile) + " (real data, CC BY 4.0, credit: Uppsala Conflict Data Program)"
+	} else {
+		start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -*days)
+		cfg := scenario.Config{Seed: *seed, Start: start, Days: *days, Monitors: *monitors}
+		for _, it := range scenario.Generate(cfg) {
+			items = append(items, demoItem{signer: it.Monitor, obs: it.Observation})
+		}
+		for i := range *monitors {
+			keyNames = append(keyNames, fmt.Sprintf("monitor.team-%02d", i+1))
+		}
+		notBefore, notAfter = start.AddDate(0, 0, -1), time.Now().AddDate(1, 0, 0)
+	}
+
+	inst, err := openInstance(ctx, d, logTuning{}, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen on %s: %w", *addr, err), inst.Close(ctx))
+	}
+	url := "http://" + ln.Addr().String()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- inst.serveOn(sctx, ln, logger) }()
+
+	c := newClient(url)
+	auth, err := keyfile.Signer(d.key("authority"))
+	if err != nil {
+		return err
+	}
+	signers := make([]note.Signer, len(keyNames))
+	for i, name := range keyNames {
+		path := d.key(name)
+		vkey, err := keyfile.Generate(path, name)
+		if err != nil {
+			return err
+		}
+		if signers[i], err = keyfile.Signer(path); err != nil {
+			return err
+		}
+		role := guarantor.RoleMonitor
+		if *ucdpFile != "" {
+			role = guarantor.RoleAnalyst
+		}
+		raw, err := keyEntry(auth, vkey, role, name, notBefore, notAfter)
+		if err != nil {
+			return err
+		}
+		if _, _, err := c.submit(ctx, raw); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
+	}
+
+	start := time.Now()
+	created, dup, err := submitObservations(ctx, c, signers, items, *workers)
+	if err != nil {
+		stop()
+		return errors.Join(err, <-served)
+	}
+	elapsed := time.Since(start)
+
+	w := e.stdout
+	fmt.Fprintf(w, "guarantor demo: %s\n", source)
+	fmt.Fprintf(w, "  data directory: %s\n", dir)
+	fmt.Fprintf(w, "  submitted %d observations (%d new, %d already logged) from %d keys in %s (%.0f/s)\n",
+		len(items), created, dup, len(keyNames), elapsed.Round(time.Millisecond), float64(len(items))/elapsed.Seconds())
+	fmt.Fprintf(w, "  serving on %s\n", url)
+	fmt.Fprintf(w, "  log:        %s/v1/log\n", url)
+	fmt.Fprintf(w, "  checkpoint: %s/log/checkpoint\n", url)
+	fmt.Fprintf(w, "audit it from another terminal:\n")
+	fmt.Fprintf(w, "  go run ./cmd/guarantor verify --server %s --log-vkey %s\n", url, info.LogVKey)
+	fmt.Fprintf(w, "press Ctrl-C to stop\n")
+	if f, ok := w.(interface{ Sync() error }); ok {
+		_ = f.Sync()
+	}
+	return <-served
+}
+
+// submitObservations signs and submits every item with workers
+// concurrent requests, and returns how many were new and how many were
+// already logged.
+func submitObservations(ctx context.Context, c *client, signers []note.Signer, items []demoItem, workers int) (created, dup int, err error) {
+	type result struct {
+		created bool
+		err     error
+	}
+	jobs := make(chan demoItem)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range max(1, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range jobs {
+				body, err := json.Marshal(it.obs)
+				var raw []byte
+				if err == nil {
+					raw, err = entry.Sign(entry.KindObservation, body, signers[it.signer%len(signers)])
+				}
+				var isNew bool
+				if err == nil {
+					_, isNew, err = c.submit(ctx, raw)
+				}
+				if err != nil {
+					err = fmt.Errorf("observation %s: %w", it.obs.ID, err)
+				}
+				results <- result{isNew, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, it := range items {
+			select {
+			case jobs <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	for r := range results {
+		switch {
+		case r.err != nil && err == nil:
+			err = r.err
+		case r.created:
+			created++
+		case r.err == nil:
+			dup++
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return created, dup, err
+}
+
+// loadUCDP reads every event of a UCDP GED CSV file as an observation.
+// Rows that do not parse are reported on w and skipped.
+func loadUCDP(path string, w io.Writer) ([]demoItem, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open UCDP file: %w", err)
+	}
+	defer f.Close()
+	r, err := ucdp.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var items []demoItem
+	for {
+		ev, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var rowErr *ucdp.RowError
+		if errors.As(err, &rowErr) {
+			fmt.Fprintf(w, "guarantor demo: skipping %s: %v\n", path, rowErr)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		items = append(items, demoItem{obs: ev.Observation()})
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%s holds no UCDP events", path)
+	}
+	return items, nil
+}

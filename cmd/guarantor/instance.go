@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	ghttp "github.com/guarantor/guarantor/http"
+	"github.com/guarantor/guarantor/keyfile"
+	"github.com/guarantor/guarantor/ledger"
+	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// logTuning holds the log's batching and checkpoint settings.
+type logTuning struct {
+	batchSize          uint
+	batchAge           time.Duration
+	checkpointInterval time.Duration
+}
+
+// instance is an opened data directory: log, projection and node.
+type instance struct {
+	dir   dataDir
+	info  ghttp.Info
+	log   *ledger.Log
+	store *sqlite.Store
+	node  *node.Node
+	reg   *prometheus.Registry
+}
+
+// openInstance opens the log and projection in dir and starts a node,
+// which first brings the projection up to the log.
+func openInstance(ctx context.Context, dir dataDir, t logTuning, logger *slog.Logger) (*instance, error) {
+	info, err := dir.readInfo()
+	if err != nil {
+		return nil, err
+	}
+	signer, err := keyfile.Signer(dir.key("log"))
+	if err != nil {
+		return nil, err
+	}
+	if signer.Name() != info.Origin {
+		return nil, fmt.Errorf("log key is named %q but the log's origin is %q", signer.Name(), info.Origin)
+	}
+	lg, err := ledger.Open(ctx, ledger.Config{
+		Dir: dir.logDir(), Signer: signer,
+		BatchMaxSize: t.batchSize, BatchMaxAge: t.batchAge, CheckpointInterval: t.checkpointInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, dir.projection())
+	if err != nil {
+		_ = lg.Close(ctx)
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n, err := node.New(ctx, node.Config{
+		Log: lg, Store: st, AuthorityVKey: info.AuthorityVKey,
+		Logger: logger, Metrics: node.NewMetrics(reg),
+	})
+	if err != nil {
+		_ = st.Close()
+		_ = lg.Close(ctx)
+		return nil, err
+	}
+	return &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg}, nil
+}
+
+// Close flushes the log and closes everything.
+func (i *instance) Close(ctx context.Context) error {
+	i.node.Close()
+	err := i.log.Close(ctx)
+	return errors.Join(err, i.store.Close())
+}
+
+// handler returns the HTTP API of the instance.
+func (i *instance) handler(logger *slog.Logger) http.Handler {
+	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger)
+}
+
+// serveOn serves the instance's API on ln until ctx ends, then shuts down
+// gracefully: requests in flight finish (their entries are published)
+// before the log is closed.
+func (i *instance) serveOn(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           i.handler(logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	return errors.Join(err, i.Close(sctx))
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+	ghttp "github.com/guarantor/guarantor/http"
+	"github.com/guarantor/guarantor/keyfile"
+	"github.com/guarantor/guarantor/ledger"
+	"golang.org/x/mod/sumdb/note"
+)
+
+func runKeygen(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "keygen")
+	name := fs.String("name", "", "key name, e.g. monitor.team-7 (required)")
+	out := fs.String("out", "", "file to write the private key to, mode 0600 (required)")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *name == "" || *out == "" {
+		return usagef("--name and --out are required, e.g. guarantor keygen --name monitor.team-7 --out team-7.key")
+	}
+	vkey, err := keyfile.Generate(*out, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, vkey)
+	return nil
+}
+
+// siblingName derives a key name from the origin: "example.org/log" gives
+// "example.org/engine" for suffix "engine".
+func siblingName(origin, suffix string) string {
+	if i := strings.LastIndexByte(origin, '/'); i > 0 {
+		return origin[:i+1] + suffix
+	}
+	return origin + "-" + suffix
+}
+
+func runInit(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "init")
+	data := fs.String("data", "", "data directory to create (required)")
+	origin := fs.String("origin", "guarantor.local/log", "log origin: the name of the checkpoint signing key")
+	authVKey := fs.String("authority-vkey", "", "verifier key of an offline mission authority; if set, no authority private key is created")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return usagef("--data is required, e.g. guarantor init --data ./data")
+	}
+	info, err := initDataDir(ctx, dataDir(*data), *origin, *authVKey, time.Now())
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(e.stdout).Encode(info)
+}
+
+// initDataDir creates the directory layout, the keys, an empty log and,
+// when the authority key is local, the key entry registering the engine.
+func initDataDir(ctx context.Context, d dataDir, origin, authorityVKey string, now time.Time) (ghttp.Info, error) {
+	var info ghttp.Info
+	if ledger.Exists(d.logDir()) {
+		return info, fmt.Errorf("%s already holds a log; init never touches an existing log (choose an empty directory)", d)
+	}
+	if _, err := os.Stat(d.infoPath()); err == nil {
+		return info, fmt.Errorf("%s already holds %s; init never touches an existing data directory", d, d.infoPath())
+	}
+	if authorityVKey != "" {
+		if _, err := note.NewVerifier(authorityVKey); err != nil {
+			return info, fmt.Errorf("--authority-vkey %q is not a note verifier key (name+hash+key): %v", authorityVKey, err)
+		}
+	}
+	if strings.ContainsAny(origin, " +\n") || origin == "" {
+		return info, fmt.Errorf("--origin %q must be non-empty with no spaces or '+'", origin)
+	}
+	if err := os.MkdirAll(d.keysDir(), 0o700); err != nil {
+		return info, fmt.Errorf("create %s: %w", d.keysDir(), err)
+	}
+	logVKey, err := keyfile.Generate(d.key("log"), origin)
+	if err != nil {
+		return info, err
+	}
+	engineVKey, err := keyfile.Generate(d.key("engine"), siblingName(origin, "engine"))
+	if err != nil {
+		return info, err
+	}
+	local := authorityVKey == ""
+	if local {
+		if authorityVKey, err = keyfile.Generate(d.key("authority"), siblingName(origin, "authority")); err != nil {
+			return info, err
+		}
+	}
+	info = ghttp.Info{Origin: origin, LogVKey: logVKey, AuthorityVKey: authorityVKey, EngineVKey: engineVKey}
+	if err := d.writeInfo(info); err != nil {
+		return info, err
+	}
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	inst, err := openInstance(ctx, d, logTuning{}, logger)
+	if err != nil {
+		return info, err
+	}
+	if local {
+		auth, err := keyfile.Signer(d.key("authority"))
+		if err != nil {
+			return info, errors.Join(err, inst.Close(ctx))
+		}
+		raw, err := keyEntry(auth, engineVKey, guarantor.RoleEngine, "guarantor engine", now, now.AddDate(10, 0, 0))
+		if err == nil {
+			_, err = inst.node.Submit(ctx, raw)
+		}
+		if err != nil {
+			return info, errors.Join(fmt.Errorf("register the engine key: %w", err), inst.Close(ctx))
+		}
+	}
+	return info, inst.Close(ctx)
+}
+
+// keyEntry returns a key entry registering vkey with role, signed by auth.
+func keyEntry(auth note.Signer, vkey string, role guarantor.Role, label string, notBefore, notAfter time.Time) ([]byte, error) {
+	body, err := json.Marshal(entry.KeyBody{
+		VKey: vkey, Role: string(role), Label: label,
+		NotBefore: notBefore.UTC().Truncate(time.Second), NotAfter: notAfter.UTC().Truncate(time.Second),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return entry.Sign(entry.KindKey, body, auth)
+}
+
+func runSign(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sign")
+	keyPath := fs.String("key", "", "private key file (required)")
+	kind := fs.String("kind", "", "entry kind: "+strings.Join(entry.KindNames(), ", "))
+	body := fs.String("body", "", "entry body as JSON")
+	bodyFile := fs.String("body-file", "", "file holding the entry body as JSON")
+	cosign := fs.Bool("cosign", false, "add a signature to the note read from stdin instead of signing a new one")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *keyPath == "" {
+		return usagef("--key is required")
+	}
+	signer, err := keyfile.Signer(*keyPath)
+	if err != nil {
+		return err
+	}
+	if *cosign {
+		if *kind != "" || *body != "" || *bodyFile != "" {
+			return usagef("--cosign reads the note from stdin; do not give --kind, --body or --body-file")
+		}
+		msg, err := io.ReadAll(io.LimitReader(e.stdin, entry.MaxSize+1))
+		if err != nil {
+			return fmt.Errorf("read note from stdin: %w", err)
+		}
+		out, err := entry.Cosign(msg, signer)
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(out)
+		return err
+	}
+	if *kind == "" || (*body == "") == (*bodyFile == "") {
+		return usagef("give --kind and exactly one of --body or --body-file")
+	}
+	b := []byte(*body)
+	if *bodyFile != "" {
+		if b, err = os.ReadFile(*bodyFile); err != nil {
+			return fmt.Errorf("read body file: %w", err)
+		}
+	}
+	out, err := entry.Sign(entry.Kind(*kind), b, signer)
+	if err != nil {
+		return err
+	}
+	// Refuse to print an entry the log would reject for its form.
+	parsed, err := entry.Parse(out)
+	if err == nil {
+		_, err = parsed.Validate()
+	}
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(out)
+	return err
+}

@@ -1,0 +1,208 @@
+// Package http serves guarantor over HTTP: the JSON API for submitting and
+// reading entries, the C2SP tlog-tiles read API under /log/, health and
+// metrics.
+//
+// Who may call what (the authorisation table):
+//
+//	POST /v1/entries            anyone; the entry's own signatures decide whether it is accepted
+//	GET  /v1/log                anyone
+//	GET  /v1/entries/{index}    anyone (published entries only)
+//	GET  /v1/schemas/{file}     anyone
+//	GET  /log/checkpoint        anyone (C2SP tlog-tiles)
+//	GET  /log/tile/...          anyone (C2SP tlog-tiles)
+//	GET  /healthz               anyone
+//	GET  /metrics               anyone (counts only: no entry contents, keys or personal data)
+//
+// Every write is authorised by note signatures checked against the key
+// registry, not by the connection, so the API has no sessions.
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/ledger"
+	"github.com/guarantor/guarantor/node"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Info is what GET /v1/log tells about the log besides its size.
+type Info struct {
+	Origin        string `json:"origin"`
+	LogVKey       string `json:"log_vkey"`
+	AuthorityVKey string `json:"authority_vkey"`
+	EngineVKey    string `json:"engine_vkey"`
+}
+
+// Server is the HTTP front of a node.
+type Server struct {
+	node    *node.Node
+	info    Info
+	logger  *slog.Logger
+	mux     *http.ServeMux
+	metrics *prometheus.Registry
+}
+
+// NewServer returns a handler for n. logDir is the log's directory, whose
+// public files are served under /log/. gatherer serves /metrics.
+func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Registry, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{node: n, info: info, logger: logger, mux: http.NewServeMux(), metrics: gatherer}
+	s.mux.HandleFunc("POST /v1/entries", s.handleSubmit)
+	s.mux.HandleFunc("GET /v1/log", s.handleLog)
+	s.mux.HandleFunc("GET /v1/entries/{index}", s.handleEntry)
+	s.mux.HandleFunc("GET /v1/schemas/{file}", s.handleSchema)
+	s.mux.Handle("GET /log/", http.StripPrefix("/log/", ledger.TileHandler(logDir)))
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	if gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	}
+	return s
+}
+
+// ServeHTTP routes the request and logs it (method, path, status, time;
+// never bodies).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(sw, r)
+	level := slog.LevelDebug
+	if sw.status >= 500 {
+		level = slog.LevelError
+	}
+	s.logger.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "text/plain") && !strings.HasPrefix(ct, "application/octet-stream") {
+		s.problem(w, r, guarantor.Errorf(guarantor.EUnsupported, "Content-Type", "send the signed note as text/plain (got %q)", ct))
+		return
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, entry.MaxSize))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.problem(w, r, guarantor.Errorf(guarantor.ETooLarge, "", "entry exceeds %d bytes", entry.MaxSize))
+		return
+	}
+	if err != nil {
+		s.problem(w, r, guarantor.Errorf(guarantor.EInvalid, "", "cannot read request body: %v", err))
+		return
+	}
+	res, err := s.node.Submit(r.Context(), raw)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if !res.Created {
+		status = http.StatusOK
+	}
+	w.Header().Set("Location", "/v1/entries/"+strconv.FormatUint(res.Receipt.Index, 10))
+	writeJSON(w, status, res.Receipt)
+}
+
+func (s *Server) handleLog(w http.ResponseWriter, r *http.Request) {
+	size, err := s.publishedSize(r)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Info
+		Size uint64 `json:"size"`
+	}{s.info, size})
+}
+
+func (s *Server) publishedSize(r *http.Request) (uint64, error) {
+	cp, err := s.node.Log().ReadCheckpoint(r.Context())
+	if err != nil {
+		return 0, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return node.CheckpointSize(cp)
+}
+
+// EntryView is the decoded form of a log entry served by GET /v1/entries/{index}.
+type EntryView struct {
+	Index    uint64          `json:"index"`
+	LeafHash []byte          `json:"leaf_hash"`
+	Kind     string          `json:"kind"`
+	Signers  []string        `json:"signers"`
+	Body     json.RawMessage `json:"body"`
+	Note     string          `json:"note"`
+	Rejected string          `json:"rejected,omitempty"`
+}
+
+func (s *Server) handleEntry(w http.ResponseWriter, r *http.Request) {
+	idx, err := strconv.ParseUint(r.PathValue("index"), 10, 64)
+	if err != nil {
+		s.problem(w, r, guarantor.Errorf(guarantor.EInvalid, "index", "index %q is not a non-negative integer", r.PathValue("index")))
+		return
+	}
+	size, err := s.publishedSize(r)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	rec, ok, err := s.node.Store().Entry(r.Context(), idx)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	if !ok || idx >= size {
+		s.problem(w, r, guarantor.Errorf(guarantor.ENotFound, "index", "no published entry at index %d (log size %d)", idx, size))
+		return
+	}
+	e, err := entry.Parse(rec.Raw)
+	if err != nil {
+		s.problem(w, r, fmt.Errorf("stored entry %d does not parse: %w", idx, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, EntryView{
+		Index: idx, LeafHash: rec.LeafHash, Kind: string(rec.Kind), Signers: rec.Signers,
+		Body: e.Body, Note: string(rec.Raw), Rejected: rec.Rejected,
+	})
+}
+
+func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) {
+	kind, ok := strings.CutSuffix(r.PathValue("file"), ".json")
+	b, found := entry.Schema(entry.Kind(kind))
+	if !ok || !found {
+		s.problem(w, r, guarantor.Errorf(guarantor.ENotFound, "file", "no schema %q; available: %s (append .json)", r.PathValue("file"), strings.Join(entry.KindNames(), ", ")))
+		return
+	}
+	w.Header().Set("Content-Type", "application/schema+json")
+	_, _ = w.Write(b)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "applied": s.node.Applied()})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}

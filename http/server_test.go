@@ -1,0 +1,280 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+	ghttp "github.com/guarantor/guarantor/http"
+	"github.com/guarantor/guarantor/ledger"
+	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/mod/sumdb/note"
+)
+
+type key struct {
+	s    note.Signer
+	vkey string
+	id   string
+}
+
+func newKey(t *testing.T, name string) key {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key{s, vkey, entry.KeyID(s.Name(), s.KeyHash())}
+}
+
+type env struct {
+	t    *testing.T
+	srv  *httptest.Server
+	auth key
+	logK key
+	node *node.Node
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	e := &env{t: t, auth: newKey(t, "authority"), logK: newKey(t, "test.log")}
+	lg, err := ledger.Open(ctx, ledger.Config{Dir: filepath.Join(dir, "log"), Signer: e.logK.s, CheckpointInterval: 100 * time.Millisecond, BatchMaxAge: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "projection.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	n, err := node.New(ctx, node.Config{Log: lg, Store: st, AuthorityVKey: e.auth.vkey, Metrics: node.NewMetrics(reg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.node = n
+	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.vkey, AuthorityVKey: e.auth.vkey}
+	e.srv = httptest.NewServer(ghttp.NewServer(n, info, filepath.Join(dir, "log"), reg, nil))
+	t.Cleanup(func() {
+		e.srv.Close()
+		n.Close()
+		_ = lg.Close(ctx)
+		_ = st.Close()
+	})
+	return e
+}
+
+func (e *env) sign(kind entry.Kind, body string, signers ...key) []byte {
+	e.t.Helper()
+	ss := make([]note.Signer, len(signers))
+	for i, k := range signers {
+		ss[i] = k.s
+	}
+	raw, err := entry.Sign(kind, []byte(body), ss...)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return raw
+}
+
+func (e *env) post(raw []byte) (*http.Response, []byte) {
+	e.t.Helper()
+	resp, err := http.Post(e.srv.URL+"/v1/entries", "text/plain", bytes.NewReader(raw))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func (e *env) mustPost(raw []byte) guarantor.Receipt {
+	e.t.Helper()
+	resp, b := e.post(raw)
+	if resp.StatusCode != http.StatusCreated {
+		e.t.Fatalf("POST: %s %s", resp.Status, b)
+	}
+	var rc guarantor.Receipt
+	if err := json.Unmarshal(b, &rc); err != nil {
+		e.t.Fatal(err)
+	}
+	return rc
+}
+
+func (e *env) register(k key, role string) {
+	e.t.Helper()
+	e.mustPost(e.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T00:00:00Z"}`, k.vkey, role), e.auth))
+}
+
+func obs(id, at string, extra string) string {
+	return fmt.Sprintf(`{"id":%q,"observed_at":%q,"location":{"type":"Point","coordinates":[37.8,48.0]},"category":"shelling"%s}`, id, at, extra)
+}
+
+func TestReceiptVerifiesAndResubmissionIsIdempotent(t *testing.T) {
+	e := newEnv(t)
+	mon := newKey(t, "monitor.a")
+	e.register(mon, "monitor")
+	raw := e.sign(entry.KindObservation, obs("o1", "2025-03-01T12:00:00Z", ""), mon)
+	rc := e.mustPost(raw)
+	logV, _ := note.NewVerifier(e.logK.vkey)
+	if _, err := rc.Verify(logV, raw); err != nil {
+		t.Fatalf("receipt does not verify: %v", err)
+	}
+	resp, b := e.post(raw)
+	var again guarantor.Receipt
+	_ = json.Unmarshal(b, &again)
+	if resp.StatusCode != http.StatusOK || again.Index != rc.Index {
+		t.Fatalf("resubmission: %s index %d, want 200 and index %d", resp.Status, again.Index, rc.Index)
+	}
+	// The decoded entry is served back.
+	r, err := http.Get(fmt.Sprintf("%s/v1/entries/%d", e.srv.URL, rc.Index))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var ev ghttp.EntryView
+	if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Kind != "observation" || ev.Note != string(raw) || len(ev.Signers) != 1 || ev.Signers[0] != mon.id {
+		t.Fatalf("entry view = %+v", ev)
+	}
+}
+
+// TestRejections checks every refusal the intake owes: status, problem
+// code, the field named, and that the log did not change.
+func TestRejections(t *testing.T) {
+	e := newEnv(t)
+	mon, party, revoked, stranger := newKey(t, "monitor.a"), newKey(t, "party.ua"), newKey(t, "monitor.r"), newKey(t, "monitor.x")
+	e.register(mon, "monitor")
+	e.register(party, "party:UA")
+	e.register(revoked, "monitor")
+	e.mustPost(e.sign(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"device lost","effective":"2025-02-01T00:00:00Z"}`, revoked.id), e.auth))
+	e.mustPost(e.sign(entry.KindObservation, obs("dup", "2025-03-01T12:00:00Z", ""), mon))
+
+	good := e.sign(entry.KindObservation, obs("g", "2025-03-01T12:00:00Z", ""), mon)
+	badSig := bytes.Replace(good, []byte(`"id":"g"`), []byte(`"id":"h"`), 1)
+	noSig := good[:bytes.Index(good, []byte("\n\n"))+2]
+	big := e.sign(entry.KindObservation, obs("big", "2025-03-01T12:00:00Z", `,"text":"`+strings.Repeat("x", entry.MaxSize)+`"`), mon)
+
+	tests := []struct {
+		name   string
+		raw    []byte
+		status int
+		code   string
+		field  string
+	}{
+		{"not a note", []byte("hello world\n"), 400, guarantor.EInvalid, ""},
+		{"missing signature", noSig, 400, guarantor.EInvalid, ""},
+		{"bad signature", badSig, 403, guarantor.EUnauthorized, "signature"},
+		{"unknown signer", e.sign(entry.KindObservation, obs("u", "2025-03-01T12:00:00Z", ""), stranger), 403, guarantor.EUnknownKey, "signature"},
+		{"revoked signer", e.sign(entry.KindObservation, obs("r", "2025-03-01T12:00:00Z", ""), revoked), 403, guarantor.ERevoked, "signature"},
+		{"outside window", e.sign(entry.KindObservation, obs("w", "2026-03-01T12:00:00Z", ""), mon), 403, guarantor.EOutOfWindow, "signature"},
+		{"outside role", e.sign(entry.KindObservation, obs("p", "2025-03-01T12:00:00Z", ""), party), 403, guarantor.EForbidden, "signature"},
+		{"key entry by a monitor", e.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T00:00:00Z"}`, stranger.vkey), mon), 403, guarantor.EForbidden, "signature"},
+		{"revocation by a monitor", e.sign(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"x","effective":"2025-02-01T00:00:00Z"}`, party.id), mon), 403, guarantor.EForbidden, "signature"},
+		{"unknown kind", e.sign("ceasefire", `{"a":1}`, mon), 400, guarantor.EUnsupported, "kind"},
+		{"schema violation", e.sign(entry.KindObservation, obs("s", "2025-03-01T12:00:00Z", `,"bearing_deg":400`), mon), 400, guarantor.EInvalid, "/bearing_deg"},
+		{"unknown field", e.sign(entry.KindObservation, obs("s", "2025-03-01T12:00:00Z", `,"mood":"tense"`), mon), 400, guarantor.EInvalid, "/mood"},
+		{"too large", big, 413, guarantor.ETooLarge, ""},
+		{"same id, other content", e.sign(entry.KindObservation, obs("dup", "2025-03-01T12:05:00Z", ""), mon), 409, guarantor.EConflict, "/id"},
+	}
+	sizeBefore := e.node.Applied()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, b := e.post(tt.raw)
+			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("Content-Type %q, body %s", ct, b)
+			}
+			var p ghttp.Problem
+			if err := json.Unmarshal(b, &p); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.status || p.Status != tt.status || p.Code != tt.code || p.Field != tt.field {
+				t.Fatalf("got %d %q field %q (%s); want %d %q field %q", resp.StatusCode, p.Code, p.Field, p.Detail, tt.status, tt.code, tt.field)
+			}
+			if p.Type != ghttp.ProblemType(tt.code) || p.Detail == "" {
+				t.Fatalf("problem %+v lacks type or detail", p)
+			}
+		})
+	}
+	if got := e.node.Applied(); got != sizeBefore {
+		t.Fatalf("log grew from %d to %d after rejections", sizeBefore, got)
+	}
+	// Wrong media type.
+	resp, err := http.Post(e.srv.URL+"/v1/entries", "application/json", bytes.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("application/json body: %s", resp.Status)
+	}
+}
+
+func TestTilesAndInfo(t *testing.T) {
+	e := newEnv(t)
+	mon := newKey(t, "monitor.a")
+	e.register(mon, "monitor")
+	get := func(path string) *http.Response {
+		t.Helper()
+		r, err := http.Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r
+	}
+	if r := get("/log/checkpoint"); r.StatusCode != 200 || r.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("checkpoint: %s %q", r.Status, r.Header.Get("Cache-Control"))
+	}
+	if r := get("/log/tile/entries/000.p/1"); r.StatusCode != 200 {
+		t.Fatalf("partial entry bundle: %s", r.Status)
+	}
+	for _, p := range []string{"/log/.state/treeState", "/log/tile/0/1", "/log/tile/0/x000/000", "/log/tile/64/000", "/log/../guarantor.json"} {
+		if r := get(p); r.StatusCode != 404 {
+			t.Errorf("%s: %s, want 404", p, r.Status)
+		}
+	}
+	r, err := http.Get(e.srv.URL + "/v1/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var info struct {
+		LogVKey string `json:"log_vkey"`
+		Size    uint64 `json:"size"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&info); err != nil {
+		t.Fatal(err)
+	}
+	if info.LogVKey != e.logK.vkey || info.Size != 1 {
+		t.Fatalf("/v1/log = %+v", info)
+	}
+	if r := get("/v1/schemas/observation.json"); r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/schema+json" {
+		t.Fatalf("schema: %s", r.Status)
+	}
+	if r := get("/v1/entries/99"); r.StatusCode != 404 {
+		t.Fatalf("entry beyond the log: %s", r.Status)
+	}
+	if r := get("/metrics"); r.StatusCode != 200 {
+		t.Fatalf("metrics: %s", r.Status)
+	}
+}

@@ -1,0 +1,253 @@
+// Package ledger is guarantor's transparency log: a Tessera log on its
+// POSIX driver, checkpoints signed by the log key, read back through the
+// C2SP tlog-tiles API. It adds nothing to the tree that Tessera does not
+// do itself; it wires Tessera's appender, publication awaiter and proof
+// builder together and serves the tiles over HTTP.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/api"
+	"github.com/transparency-dev/tessera/client"
+	"github.com/transparency-dev/tessera/storage/posix"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Config configures a Log. Dir and Signer are required; the rest are
+// optional and say their default.
+type Config struct {
+	// Dir holds the log: the public tlog-tiles files (checkpoint, tile/)
+	// and Tessera's private state (.state/). Back them up together.
+	Dir string
+
+	// Signer signs checkpoints; its name is the log's origin line.
+	Signer note.Signer
+
+	// BatchMaxSize is the most entries Tessera sequences in one batch.
+	// Optional. Default 512.
+	BatchMaxSize uint
+
+	// BatchMaxAge is how long an entry may wait for its batch to fill.
+	// Optional. Default 25ms.
+	BatchMaxAge time.Duration
+
+	// CheckpointInterval is the least time between published checkpoints;
+	// it bounds receipt latency. Optional. Default 200ms (Tessera's POSIX
+	// minimum is 100ms).
+	CheckpointInterval time.Duration
+
+	// PollPeriod is how often the publication awaiter reads the
+	// checkpoint while requests wait. Optional. Default 20ms.
+	PollPeriod time.Duration
+
+	// PushbackMaxOutstanding is how many sequenced but not yet integrated
+	// entries Tessera allows before refusing adds with ErrPushback.
+	// Optional. Default 8192.
+	PushbackMaxOutstanding uint
+}
+
+func (c *Config) setDefaults() {
+	if c.BatchMaxSize == 0 {
+		c.BatchMaxSize = 512
+	}
+	if c.BatchMaxAge == 0 {
+		c.BatchMaxAge = 25 * time.Millisecond
+	}
+	if c.CheckpointInterval == 0 {
+		c.CheckpointInterval = 200 * time.Millisecond
+	}
+	if c.PollPeriod == 0 {
+		c.PollPeriod = 20 * time.Millisecond
+	}
+	if c.PushbackMaxOutstanding == 0 {
+		c.PushbackMaxOutstanding = 8192
+	}
+}
+
+// Log is an open transparency log. Its methods are safe for concurrent use.
+type Log struct {
+	cfg      Config
+	appender *tessera.Appender
+	reader   tessera.LogReader
+	shutdown func(context.Context) error
+	awaiter  *tessera.PublicationAwaiter
+	cancel   context.CancelFunc
+
+	mu sync.Mutex
+	pb *proofBuilder // the proof builder for the latest tree size asked for
+}
+
+type proofBuilder struct {
+	size uint64
+	mu   sync.Mutex
+	pb   *client.ProofBuilder
+}
+
+// Exists reports whether dir already holds a log.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ".state", "treeState"))
+	return err == nil
+}
+
+// Open opens the log in cfg.Dir, creating an empty one if there is none,
+// and starts Tessera's sequencing and publishing. Close it to flush.
+func Open(ctx context.Context, cfg Config) (*Log, error) {
+	if cfg.Dir == "" || cfg.Signer == nil {
+		return nil, errors.New("ledger: Config.Dir and Config.Signer are required")
+	}
+	cfg.setDefaults()
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("ledger: create log directory: %w", err)
+	}
+	// The appender's context must outlive every Add; it is cancelled only
+	// after shutdown has flushed in Close.
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	driver, err := posix.New(lctx, posix.Config{Path: cfg.Dir})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("ledger: open POSIX log in %s: %w", cfg.Dir, err)
+	}
+	opts := tessera.NewAppendOptions().
+		WithCheckpointSigner(cfg.Signer).
+		WithBatching(cfg.BatchMaxSize, cfg.BatchMaxAge).
+		WithCheckpointInterval(cfg.CheckpointInterval).
+		WithCheckpointRepublishInterval(10 * time.Minute).
+		WithPushback(cfg.PushbackMaxOutstanding)
+	appender, shutdown, reader, err := tessera.NewAppender(lctx, driver, opts)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("ledger: start appender: %w", err)
+	}
+	return &Log{
+		cfg:      cfg,
+		appender: appender,
+		reader:   reader,
+		shutdown: shutdown,
+		awaiter:  tessera.NewPublicationAwaiter(lctx, reader.ReadCheckpoint, cfg.PollPeriod),
+		cancel:   cancel,
+	}, nil
+}
+
+// Origin returns the log's origin, the name of its checkpoint signer.
+func (l *Log) Origin() string { return l.cfg.Signer.Name() }
+
+// Add queues data for sequencing and returns its index future. The
+// future resolves once the entry is durably integrated in the tree (on
+// the POSIX driver, fsynced); it is not yet covered by a published
+// checkpoint. Overload errors wrap tessera.ErrPushback.
+func (l *Log) Add(ctx context.Context, data []byte) tessera.IndexFuture {
+	return l.appender.Add(ctx, tessera.NewEntry(data))
+}
+
+// Await blocks until the future resolves and a published checkpoint
+// covers the entry, and returns its index and that signed checkpoint.
+func (l *Log) Await(ctx context.Context, f tessera.IndexFuture) (uint64, []byte, error) {
+	idx, cp, err := l.awaiter.Await(ctx, f)
+	if err != nil {
+		return 0, nil, err
+	}
+	return idx.Index, cp, nil
+}
+
+// InclusionProof returns the proof that the leaf at index is in the tree
+// of the given size.
+func (l *Log) InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error) {
+	b := l.builder(size)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pb == nil {
+		pb, err := client.NewProofBuilder(ctx, size, l.reader.ReadTile)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: proof builder at size %d: %w", size, err)
+		}
+		b.pb = pb
+	}
+	p, err := b.pb.InclusionProof(ctx, index)
+	if err != nil {
+		b.pb = nil // a failed fetch may have left the cache incomplete
+		return nil, fmt.Errorf("ledger: inclusion proof of %d at size %d: %w", index, size, err)
+	}
+	return p, nil
+}
+
+// builder returns the shared proof builder for size; proofs at the newest
+// size asked for share one cache of tiles.
+func (l *Log) builder(size uint64) *proofBuilder {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pb == nil || l.pb.size != size {
+		if l.pb != nil && l.pb.size > size {
+			return &proofBuilder{size: size} // an older size: a private builder
+		}
+		l.pb = &proofBuilder{size: size}
+	}
+	return l.pb
+}
+
+// ConsistencyProof returns the proof that the tree of size smaller is a
+// prefix of the tree of size larger.
+func (l *Log) ConsistencyProof(ctx context.Context, smaller, larger uint64) ([][]byte, error) {
+	pb, err := client.NewProofBuilder(ctx, larger, l.reader.ReadTile)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: proof builder at size %d: %w", larger, err)
+	}
+	return pb.ConsistencyProof(ctx, smaller, larger)
+}
+
+// Reader returns the log's tile reader. It reads integrated data, which
+// may be ahead of the published checkpoint.
+func (l *Log) Reader() tessera.LogReader { return l.reader }
+
+// ReadCheckpoint returns the latest published signed checkpoint.
+func (l *Log) ReadCheckpoint(ctx context.Context) ([]byte, error) {
+	return l.reader.ReadCheckpoint(ctx)
+}
+
+// IntegratedSize returns the size of the integrated tree, which may be
+// ahead of the published checkpoint. Only internal followers may use it.
+func (l *Log) IntegratedSize(ctx context.Context) (uint64, error) {
+	return l.reader.IntegratedSize(ctx)
+}
+
+// Entries yields the raw entries with indexes in [from, to), reading
+// integrated entry bundles in order. The caller must pass to ≤ the
+// integrated size.
+func (l *Log) Entries(ctx context.Context, from, to uint64) iter.Seq2[client.Entry[[]byte], error] {
+	return ReadEntries(ctx, l.reader.ReadEntryBundle, from, to)
+}
+
+// ReadEntries yields the raw entries with indexes in [from, to) of a log
+// of at least size to, using getBundle to fetch tlog-tiles entry bundles.
+func ReadEntries(ctx context.Context, getBundle client.EntryBundleFetcherFunc, from, to uint64) iter.Seq2[client.Entry[[]byte], error] {
+	if to <= from {
+		return func(func(client.Entry[[]byte], error) bool) {}
+	}
+	size := func(context.Context) (uint64, error) { return to, nil }
+	bundles := client.EntryBundles(ctx, 2, size, getBundle, from, to-from)
+	return client.Entries(bundles, func(b []byte) ([][]byte, error) {
+		var eb api.EntryBundle
+		if err := eb.UnmarshalText(b); err != nil {
+			return nil, fmt.Errorf("parse entry bundle: %w", err)
+		}
+		return eb.Entries, nil
+	})
+}
+
+// Close stops accepting entries, waits until everything whose future was
+// resolved is published, and stops Tessera.
+func (l *Log) Close(ctx context.Context) error {
+	defer l.cancel()
+	if err := l.shutdown(ctx); err != nil {
+		return fmt.Errorf("ledger: shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,466 @@
+// Package node is one guarantor server process without its transport: the
+// transparency log, the live key registry, the projection, and the intake
+// that decides what may enter the log and acknowledges it only once it is
+// durable and published.
+//
+// Intake rules, in order: parse the note strictly; validate the body
+// against its kind's schema; deduplicate by leaf hash (identical bytes are
+// the same entry); check every signature, role, validity window and
+// revocation against the registry; refuse a second observation with the
+// same id from the same signer; then append, wait until a published
+// checkpoint covers the entry, and return a receipt.
+//
+// Registry changes (key and revocation entries) are serialised against
+// every other entry: while one is in flight no other entry is checked, and
+// it takes effect before the next check. So the order in which entries
+// were checked is an order the log can replay, even though Tessera does
+// not order entries within a batch.
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/ledger"
+	"github.com/guarantor/guarantor/registry"
+	"github.com/transparency-dev/tessera"
+)
+
+// Config configures a Node. Log, Store and AuthorityVKey are required.
+type Config struct {
+	Log           *ledger.Log
+	Store         Store
+	AuthorityVKey string
+
+	// Logger receives operational logs. Optional. Default slog.Default().
+	Logger *slog.Logger
+
+	// Now is the wall clock, used only to refuse entries that claim a
+	// time too far in the future. Optional. Default time.Now.
+	Now func() time.Time
+
+	// MaxClockSkew is how far in the future an entry's claimed time may
+	// be. Optional. Default 10 minutes.
+	MaxClockSkew time.Duration
+
+	// Metrics receives intake metrics. Optional.
+	Metrics *Metrics
+}
+
+// Node is a running server core. Its methods are safe for concurrent use.
+type Node struct {
+	cfg   Config
+	log   *ledger.Log
+	store Store
+
+	regMu sync.RWMutex
+	reg   *registry.Registry
+
+	// gate serialises registry changes against every other entry's check.
+	gate sync.RWMutex
+
+	mu          sync.Mutex
+	inflight    map[string]*pending // by leaf hash
+	obsInflight map[string]string   // signer NUL id -> leaf hash
+	keyPending  map[string]int      // key id -> key entries in flight
+
+	applied   atomic.Uint64
+	appliedMu sync.Mutex
+	appliedCh chan struct{} // closed and replaced whenever applied grows
+	nudge     chan struct{}
+
+	stop     context.CancelFunc
+	stopped  chan struct{}
+	followMu sync.Mutex // one catch-up at a time
+}
+
+// pending is an entry handed to the log whose fate is not yet settled.
+type pending struct {
+	done    chan struct{}
+	index   uint64
+	err     error
+	entry   *entry.Entry
+	body    any
+	signers []string
+}
+
+// New restores the registry from the store, brings the store up to the
+// log's integrated size, and starts following the log. Close it.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Log == nil || cfg.Store == nil || cfg.AuthorityVKey == "" {
+		return nil, errors.New("node: Config.Log, Config.Store and Config.AuthorityVKey are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxClockSkew == 0 {
+		cfg.MaxClockSkew = 10 * time.Minute
+	}
+	reg, err := registry.New(cfg.AuthorityVKey)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	n := &Node{
+		cfg: cfg, log: cfg.Log, store: cfg.Store, reg: reg,
+		inflight:    make(map[string]*pending),
+		obsInflight: make(map[string]string),
+		keyPending:  make(map[string]int),
+		appliedCh:   make(chan struct{}),
+		nudge:       make(chan struct{}, 1),
+		stopped:     make(chan struct{}),
+	}
+	if err := n.restore(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.catchUp(ctx); err != nil {
+		return nil, fmt.Errorf("node: catch up with the log: %w", err)
+	}
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	n.stop = cancel
+	go n.follow(fctx)
+	return n, nil
+}
+
+func (n *Node) restore(ctx context.Context) error {
+	applied, err := n.store.Applied(ctx)
+	if err != nil {
+		return fmt.Errorf("node: read projection state: %w", err)
+	}
+	keys, err := n.store.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("node: read keys from projection: %w", err)
+	}
+	reg, err := registry.New(n.cfg.AuthorityVKey)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	for _, k := range keys {
+		if err := reg.Restore(k); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+	}
+	n.regMu.Lock()
+	n.reg = reg
+	n.regMu.Unlock()
+	n.setApplied(applied)
+	return nil
+}
+
+// Close stops following the log. It does not close the log or the store,
+// which the caller opened.
+func (n *Node) Close() {
+	n.stop()
+	<-n.stopped
+}
+
+// Result is the outcome of a successful Submit.
+type Result struct {
+	Receipt guarantor.Receipt
+	// Created is false when the same bytes were already in the log (or in
+	// flight): the receipt then names the original index.
+	Created bool
+	Kind    entry.Kind
+}
+
+// Submit decides whether raw may enter the log and, if so, appends it and
+// returns its receipt once a published checkpoint covers it. Errors are
+// *guarantor.Error with a code and the field at fault; a rejected entry
+// changes nothing.
+func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) {
+	start := time.Now()
+	defer func() { n.cfg.Metrics.observeSubmit(res, err, time.Since(start)) }()
+
+	e, err := entry.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	body, err := e.Validate()
+	if err != nil {
+		return nil, err
+	}
+	if at, ok := entry.Time(body); ok && at.After(n.cfg.Now().Add(n.cfg.MaxClockSkew)) {
+		return nil, guarantor.Errorf(guarantor.EInvalid, "/observed_at", "time %s is in the future (more than %s ahead of the server clock)", at.Format(time.RFC3339), n.cfg.MaxClockSkew)
+	}
+	leaf := guarantor.LeafHash(raw)
+
+	p, owner := n.claim(string(leaf))
+	if !owner {
+		return n.awaitOther(ctx, p, leaf, e.Kind)
+	}
+	added := false
+	defer func() {
+		if !added {
+			n.release(p, string(leaf), "", err)
+		}
+	}()
+
+	if idx, ok, err := n.store.IndexByLeafHash(ctx, leaf); err != nil {
+		return nil, fmt.Errorf("node: look up leaf hash: %w", err)
+	} else if ok {
+		p.index = idx
+		rc, err := n.receipt(ctx, idx, leaf)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Receipt: *rc, Created: false, Kind: e.Kind}, nil
+	}
+
+	registryChange := e.Kind == entry.KindKey || e.Kind == entry.KindRevocation
+	var keyID string
+	if kb, ok := body.(*entry.KeyBody); ok {
+		keyID = vkeyID(kb.VKey)
+		n.mu.Lock()
+		n.keyPending[keyID]++
+		n.mu.Unlock()
+		defer func() {
+			n.mu.Lock()
+			if n.keyPending[keyID]--; n.keyPending[keyID] <= 0 {
+				delete(n.keyPending, keyID)
+			}
+			n.mu.Unlock()
+		}()
+	}
+	unlockGate := n.lockGate(registryChange)
+	defer func() {
+		if !added {
+			unlockGate()
+		}
+	}()
+
+	n.regMu.RLock()
+	signers, err := n.reg.Check(e, body)
+	n.regMu.RUnlock()
+	if err != nil {
+		if guarantor.ErrorCode(err) == guarantor.EUnknownKey {
+			if id := n.pendingSigner(e); id != "" {
+				return nil, guarantor.Errorf(guarantor.ETooEarly, "signature", "the key entry for %s is submitted but not yet integrated; resubmit after its receipt", id)
+			}
+		}
+		return nil, err
+	}
+	ids := make([]string, 0, len(signers))
+	for _, k := range signers {
+		ids = append(ids, k.ID)
+	}
+	if len(ids) == 0 {
+		ids = []string{entry.KeyID(e.Sigs[0].Name, e.Sigs[0].Hash)} // the authority
+	}
+	n.mu.Lock()
+	p.entry, p.body, p.signers = e, body, ids
+	n.mu.Unlock()
+
+	obsKey := ""
+	if ob, ok := body.(*entry.Observation); ok {
+		obsKey = ids[0] + "\x00" + ob.ID
+		if err := n.claimObservation(ctx, obsKey, string(leaf), ids[0], ob.ID); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if !added {
+				n.mu.Lock()
+				delete(n.obsInflight, obsKey)
+				n.mu.Unlock()
+			}
+		}()
+	}
+
+	fut := n.log.Add(ctx, raw)
+	added = true
+	go n.settle(p, fut, string(leaf), obsKey, unlockGate, registryChange)
+
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return nil, guarantor.Errorf(guarantor.EUnavailable, "", "request ended before the entry was logged; it may still be: resubmit the same bytes to get its receipt")
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	rc, err := n.receipt(ctx, p.index, leaf)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Receipt: *rc, Created: true, Kind: e.Kind}, nil
+}
+
+// claim registers leaf as in flight and reports whether the caller owns
+// it; otherwise it returns the owner's pending entry.
+func (n *Node) claim(leaf string) (*pending, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if p, ok := n.inflight[leaf]; ok {
+		return p, false
+	}
+	p := &pending{done: make(chan struct{})}
+	n.inflight[leaf] = p
+	return p, true
+}
+
+// release settles p and forgets it.
+func (n *Node) release(p *pending, leaf, obsKey string, err error) {
+	n.mu.Lock()
+	delete(n.inflight, leaf)
+	if obsKey != "" {
+		delete(n.obsInflight, obsKey)
+	}
+	n.mu.Unlock()
+	p.err = err
+	close(p.done)
+}
+
+func (n *Node) awaitOther(ctx context.Context, p *pending, leaf []byte, kind entry.Kind) (*Result, error) {
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return nil, guarantor.Errorf(guarantor.EUnavailable, "", "request ended while the same entry was being logged; resubmit to get its receipt")
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	rc, err := n.receipt(ctx, p.index, leaf)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Receipt: *rc, Created: false, Kind: kind}, nil
+}
+
+func (n *Node) lockGate(exclusive bool) func() {
+	var once sync.Once
+	if exclusive {
+		n.gate.Lock()
+		return func() { once.Do(n.gate.Unlock) }
+	}
+	n.gate.RLock()
+	return func() { once.Do(n.gate.RUnlock) }
+}
+
+// pendingSigner returns the id of a signer of e whose key entry is in
+// flight, or "".
+func (n *Node) pendingSigner(e *entry.Entry) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, s := range e.Sigs {
+		if id := entry.KeyID(s.Name, s.Hash); n.keyPending[id] > 0 {
+			return id
+		}
+	}
+	return ""
+}
+
+func (n *Node) claimObservation(ctx context.Context, key, leaf, signer, id string) error {
+	n.mu.Lock()
+	other, busy := n.obsInflight[key]
+	if !busy {
+		n.obsInflight[key] = leaf
+	}
+	n.mu.Unlock()
+	if busy && other != leaf {
+		return guarantor.Errorf(guarantor.EConflict, "/id", "observation id %q from %s is already being logged with different content", id, signer)
+	}
+	idx, prev, ok, err := n.store.ObservationByID(ctx, signer, id)
+	if err == nil && ok && !bytes.Equal(prev, []byte(leaf)) {
+		err = guarantor.Errorf(guarantor.EConflict, "/id", "observation id %q from %s is already logged at index %d with different content", id, signer, idx)
+	}
+	if err != nil {
+		n.mu.Lock()
+		delete(n.obsInflight, key)
+		n.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// settle waits for the entry to be integrated and applied to the
+// projection, then releases the gate and the in-flight claims.
+func (n *Node) settle(p *pending, fut tessera.IndexFuture, leaf, obsKey string, unlockGate func(), registryChange bool) {
+	idx, err := fut()
+	if err != nil {
+		unlockGate()
+		if errors.Is(err, tessera.ErrPushback) {
+			err = &guarantor.Error{Code: guarantor.EUnavailable, Message: "the log is busy; retry shortly", Err: err}
+		} else {
+			err = &guarantor.Error{Code: guarantor.EUnavailable, Message: "the log could not take the entry; retry", Err: err}
+		}
+		n.release(p, leaf, obsKey, err)
+		return
+	}
+	p.index = idx.Index
+	n.kick()
+	// The entry must be in the projection before its claims are dropped,
+	// so that a resubmission finds it there; a registry change must be in
+	// the registry before the next check.
+	if err := n.waitApplied(context.Background(), idx.Index+1); err != nil {
+		n.cfg.Logger.Error("entry integrated but projection stopped", "index", idx.Index, "err", err)
+	}
+	unlockGate()
+	n.release(p, leaf, obsKey, nil)
+}
+
+// receipt waits until a published checkpoint covers index and returns the
+// receipt at that checkpoint.
+func (n *Node) receipt(ctx context.Context, index uint64, leaf []byte) (*guarantor.Receipt, error) {
+	resolved := func() (tessera.Index, error) { return tessera.Index{Index: index}, nil }
+	_, cp, err := n.log.Await(ctx, resolved)
+	if err != nil {
+		return nil, &guarantor.Error{Code: guarantor.EUnavailable, Message: "waiting for a published checkpoint failed; resubmit to get the receipt", Err: err}
+	}
+	size, err := CheckpointSize(cp)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := n.log.InclusionProof(ctx, index, size)
+	if err != nil {
+		return nil, err
+	}
+	return &guarantor.Receipt{Index: index, LeafHash: leaf, Checkpoint: string(cp), InclusionProof: proof}, nil
+}
+
+// CheckpointSize reads the tree size from a signed checkpoint without
+// verifying it (for the log's own checkpoints).
+func CheckpointSize(cp []byte) (uint64, error) {
+	lines := bytes.SplitN(cp, []byte("\n"), 3)
+	if len(lines) < 3 {
+		return 0, fmt.Errorf("malformed checkpoint")
+	}
+	size, err := strconv.ParseUint(string(lines[1]), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("malformed checkpoint size: %w", err)
+	}
+	return size, nil
+}
+
+// Applied returns how many log entries the projection holds.
+func (n *Node) Applied() uint64 { return n.applied.Load() }
+
+// Registry calls f with the live registry, read-locked.
+func (n *Node) Registry(f func(*registry.Registry)) {
+	n.regMu.RLock()
+	defer n.regMu.RUnlock()
+	f(n.reg)
+}
+
+// Store returns the projection.
+func (n *Node) Store() Store { return n.store }
+
+// Log returns the transparency log.
+func (n *Node) Log() *ledger.Log { return n.log }
+
+func vkeyID(vkey string) string {
+	// name+hash+key: the id is everything before the last '+'.
+	if i := bytes.LastIndexByte([]byte(vkey), '+'); i > 0 {
+		return vkey[:i]
+	}
+	return vkey
+}

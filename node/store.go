@@ -1,0 +1,68 @@
+package node
+
+import (
+	"context"
+	"io"
+
+	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/registry"
+)
+
+// Record is one log entry as the projection sees it: the raw note, where it
+// sits in the log, and what the registry decided about it.
+type Record struct {
+	Index    uint64
+	LeafHash []byte // RFC 6962 leaf hash of Raw
+	Raw      []byte // the whole signed note
+	Kind     entry.Kind
+	Signers  []string // name+hash of each signature, in note order
+	// Body is the validated body: *entry.KeyBody, *entry.RevocationBody or
+	// *entry.Observation. Nil when Rejected is set.
+	Body any
+	// Rejected is non-empty when the entry is in the log but fails the
+	// registry's rules on replay (it should never happen; an auditor flags
+	// it). Such an entry is kept, with the reason, and has no effect.
+	Rejected string
+}
+
+// Store is the projection of the log into queryable tables. It is fed only
+// by the follower, in log order, and can be deleted and rebuilt from the
+// log at any time.
+//
+// Implementations must be safe for concurrent use by one writer (Apply)
+// and many readers.
+type Store interface {
+	// Applied returns how many log entries have been applied: the index of
+	// the next entry Apply expects.
+	Applied(ctx context.Context) (uint64, error)
+
+	// Apply records the given consecutive entries, the first of which must
+	// have index Applied(), in one transaction together with the new
+	// applied count. When Apply returns nil, the records are durable in the
+	// store; on error nothing was applied.
+	Apply(ctx context.Context, recs []Record) error
+
+	// IndexByLeafHash returns the index of the entry with the given leaf
+	// hash, if one has been applied.
+	IndexByLeafHash(ctx context.Context, leafHash []byte) (index uint64, ok bool, err error)
+
+	// ObservationByID returns the index and leaf hash of the observation
+	// with the given client id made by the given signer (name+hash of its
+	// first signature), if one has been applied.
+	ObservationByID(ctx context.Context, signer, id string) (index uint64, leafHash []byte, ok bool, err error)
+
+	// Entry returns the applied entry at index, or ok=false.
+	Entry(ctx context.Context, index uint64) (rec Record, ok bool, err error)
+
+	// Keys returns every registered key, with its revocation if any, in log
+	// order, so that the live registry can be restored without a replay.
+	Keys(ctx context.Context) ([]registry.Key, error)
+
+	// Export writes every table of the projection to w in a deterministic
+	// text form (rows in index order, fixed column order). Two stores fed
+	// the same log export identical bytes.
+	Export(ctx context.Context, w io.Writer) error
+
+	// Close releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,243 @@
+// Package registry is the key registry replayed from the log: which keys
+// exist, with what role and validity window, and which were revoked. It is
+// pure: the same entries in the same order always give the same registry,
+// which is what lets an outside auditor recompute every signature decision.
+//
+// The rules, applied to an entry at log position i:
+//   - key and revocation entries must be signed by the mission authority;
+//   - every other entry must be signed only by keys registered at positions
+//     before i, each with a role allowed for the entry's kind;
+//   - an entry that claims a time (an observation's observed_at) must fall
+//     inside each signer's [not_before, not_after] window;
+//   - a signer revoked before i with an effective time at or before the
+//     entry's time is refused. An entry logged before the revocation stands.
+package registry
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Key is a registered signing key.
+type Key struct {
+	ID        string // name+hash, as in signature lines and revocations
+	VKey      string
+	Role      guarantor.Role
+	Label     string
+	NotBefore time.Time
+	NotAfter  time.Time
+	Zones     []string
+	Index     uint64 // log index of the key entry
+	Revoked   *Revocation
+
+	verifier note.Verifier
+}
+
+// Revocation records when and why a key was ended.
+type Revocation struct {
+	Index     uint64 // log index of the revocation entry
+	Reason    string
+	Effective time.Time
+}
+
+// Registry holds the keys registered so far. It is not safe for concurrent
+// use; callers that share one serialise access themselves.
+type Registry struct {
+	authority note.Verifier
+	keys      map[string]*Key
+}
+
+// New returns an empty registry trusting the given mission authority
+// verifier key.
+func New(authorityVKey string) (*Registry, error) {
+	v, err := note.NewVerifier(authorityVKey)
+	if err != nil {
+		return nil, fmt.Errorf("authority verifier key %q: %w", authorityVKey, err)
+	}
+	return &Registry{authority: v, keys: make(map[string]*Key)}, nil
+}
+
+// Authority returns the mission authority's verifier.
+func (r *Registry) Authority() note.Verifier { return r.authority }
+
+// Key returns the key with the given name+hash identifier.
+func (r *Registry) Key(id string) (*Key, bool) {
+	k, ok := r.keys[id]
+	return k, ok
+}
+
+// Keys returns every registered key in log order.
+func (r *Registry) Keys() []*Key {
+	out := make([]*Key, 0, len(r.keys))
+	for _, k := range r.keys {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b *Key) int { return int(a.Index) - int(b.Index) })
+	return out
+}
+
+// Len returns the number of registered keys.
+func (r *Registry) Len() int { return len(r.keys) }
+
+// Verifier implements note.Verifiers over the authority and every
+// registered key, revoked ones included (whether a revoked key may sign is
+// decided by Check, which knows the entry's time).
+func (r *Registry) Verifier(name string, hash uint32) (note.Verifier, error) {
+	if name == r.authority.Name() && hash == r.authority.KeyHash() {
+		return r.authority, nil
+	}
+	if k, ok := r.keys[entry.KeyID(name, hash)]; ok {
+		return k.verifier, nil
+	}
+	return nil, &note.UnknownVerifierError{Name: name, KeyHash: hash}
+}
+
+// Check decides whether e, whose validated body is body (from
+// e.Validate), may be logged next. It verifies every signature and applies
+// the role, window and revocation rules. It returns the signing keys (nil
+// for the authority). It does not change the registry.
+func (r *Registry) Check(e *entry.Entry, body any) ([]*Key, error) {
+	signers, err := e.Verify(r)
+	if err != nil {
+		return nil, err
+	}
+	switch e.Kind {
+	case entry.KindKey, entry.KindRevocation:
+		if len(signers) != 1 || signers[0] != r.authority {
+			return nil, guarantor.Errorf(guarantor.EForbidden, "signature", "%s entries must be signed by the mission authority %s alone", e.Kind, entry.KeyID(r.authority.Name(), r.authority.KeyHash()))
+		}
+		return nil, r.checkRegistryChange(e, body)
+	}
+	at, hasTime := entry.Time(body)
+	keys := make([]*Key, 0, len(signers))
+	for _, v := range signers {
+		if v == r.authority {
+			return nil, guarantor.Errorf(guarantor.EForbidden, "signature", "the mission authority signs only key and revocation entries")
+		}
+		k := r.keys[entry.KeyID(v.Name(), v.KeyHash())]
+		if err := k.mayObserve(e.Kind, at, hasTime); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func (k *Key) mayObserve(kind entry.Kind, at time.Time, hasTime bool) error {
+	switch kind {
+	case entry.KindObservation:
+		if !k.Role.Observes() {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s, which may not sign observations (monitor, sensor or analyst only)", k.ID, k.Role)
+		}
+	}
+	if hasTime {
+		if at.Before(k.NotBefore) || at.After(k.NotAfter) {
+			return guarantor.Errorf(guarantor.EOutOfWindow, "signature", "key %s is valid from %s to %s; the entry's time %s is outside that window", k.ID, k.NotBefore.Format(time.RFC3339), k.NotAfter.Format(time.RFC3339), at.Format(time.RFC3339))
+		}
+		if k.Revoked != nil && !at.Before(k.Revoked.Effective) {
+			return guarantor.Errorf(guarantor.ERevoked, "signature", "key %s was revoked effective %s (%s); the entry's time is %s", k.ID, k.Revoked.Effective.Format(time.RFC3339), k.Revoked.Reason, at.Format(time.RFC3339))
+		}
+	} else if k.Revoked != nil {
+		return guarantor.Errorf(guarantor.ERevoked, "signature", "key %s was revoked (%s)", k.ID, k.Revoked.Reason)
+	}
+	return nil
+}
+
+func (r *Registry) checkRegistryChange(e *entry.Entry, body any) error {
+	switch b := body.(type) {
+	case *entry.KeyBody:
+		v, err := note.NewVerifier(b.VKey)
+		if err != nil {
+			return guarantor.Errorf(guarantor.EInvalid, "/vkey", "%v", err)
+		}
+		id := entry.KeyID(v.Name(), v.KeyHash())
+		if v.Name() == r.authority.Name() && v.KeyHash() == r.authority.KeyHash() {
+			return guarantor.Errorf(guarantor.EConflict, "/vkey", "the mission authority's key cannot be registered as another role")
+		}
+		if k, ok := r.keys[id]; ok {
+			return guarantor.Errorf(guarantor.EConflict, "/vkey", "key %s is already registered (log index %d)", id, k.Index)
+		}
+	case *entry.RevocationBody:
+		k, ok := r.keys[b.Key]
+		if !ok {
+			return guarantor.Errorf(guarantor.EInvalid, "/key", "key %s is not registered, so it cannot be revoked", b.Key)
+		}
+		if k.Revoked != nil {
+			return guarantor.Errorf(guarantor.EConflict, "/key", "key %s was already revoked (log index %d)", b.Key, k.Revoked.Index)
+		}
+	default:
+		return fmt.Errorf("registry: %s entry with body %T", e.Kind, body)
+	}
+	return nil
+}
+
+// Apply records the effect of an entry logged at index that Check
+// accepted. Entries of kinds other than key and revocation change nothing.
+func (r *Registry) Apply(index uint64, e *entry.Entry, body any) error {
+	switch b := body.(type) {
+	case *entry.KeyBody:
+		v, err := note.NewVerifier(b.VKey)
+		if err != nil {
+			return fmt.Errorf("registry: apply key at %d: %w", index, err)
+		}
+		role, err := guarantor.ParseRole(b.Role)
+		if err != nil {
+			return fmt.Errorf("registry: apply key at %d: %w", index, err)
+		}
+		id := entry.KeyID(v.Name(), v.KeyHash())
+		r.keys[id] = &Key{
+			ID: id, VKey: b.VKey, Role: role, Label: b.Label,
+			NotBefore: b.NotBefore, NotAfter: b.NotAfter, Zones: slices.Clone(b.Zones),
+			Index: index, verifier: v,
+		}
+	case *entry.RevocationBody:
+		k, ok := r.keys[b.Key]
+		if !ok {
+			return fmt.Errorf("registry: apply revocation at %d: key %s not registered", index, b.Key)
+		}
+		k.Revoked = &Revocation{Index: index, Reason: b.Reason, Effective: b.Effective}
+	}
+	return nil
+}
+
+// Admit parses, validates and checks raw as the entry at index, and applies
+// it. It is the whole decision an auditor replays for each log entry.
+func (r *Registry) Admit(index uint64, raw []byte) (*entry.Entry, any, error) {
+	e, err := entry.Parse(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := e.Validate()
+	if err != nil {
+		return e, nil, err
+	}
+	if _, err := r.Check(e, body); err != nil {
+		return e, body, err
+	}
+	return e, body, r.Apply(index, e, body)
+}
+
+// Restore adds a key recorded earlier (from a projection's Keys), with its
+// revocation if any, so that a live registry resumes without a replay.
+func (r *Registry) Restore(k Key) error {
+	v, err := note.NewVerifier(k.VKey)
+	if err != nil {
+		return fmt.Errorf("registry: restore %s: %w", k.ID, err)
+	}
+	if id := entry.KeyID(v.Name(), v.KeyHash()); id != k.ID {
+		return fmt.Errorf("registry: restore: id %s does not match vkey %s", k.ID, id)
+	}
+	k.verifier = v
+	k.Zones = slices.Clone(k.Zones)
+	if k.Revoked != nil {
+		rv := *k.Revoked
+		k.Revoked = &rv
+	}
+	r.keys[k.ID] = &k
+	return nil
+}

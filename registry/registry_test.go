@@ -1,0 +1,194 @@
+package registry_test
+
+import (
+	"crypto/rand"
+	"fmt"
+	"testing"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/registry"
+	"golang.org/x/mod/sumdb/note"
+)
+
+type key struct {
+	s    note.Signer
+	vkey string
+	id   string
+}
+
+func newKey(t *testing.T, name string) key {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key{s, vkey, entry.KeyID(s.Name(), s.KeyHash())}
+}
+
+func sign(t *testing.T, kind entry.Kind, body string, signers ...note.Signer) []byte {
+	t.Helper()
+	raw, err := entry.Sign(kind, []byte(body), signers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func keyBody(k key, role string) string {
+	return fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T23:59:59Z"}`, k.vkey, role)
+}
+
+func obs(id, at string) string {
+	return fmt.Sprintf(`{"id":%q,"observed_at":%q,"location":{"type":"Point","coordinates":[37.8,48.0]},"category":"shelling"}`, id, at)
+}
+
+// log replays entries into a fresh registry and returns the error code of
+// each admission ("" for accepted).
+type log struct {
+	t   *testing.T
+	reg *registry.Registry
+	n   uint64
+}
+
+func newLog(t *testing.T, auth key) *log {
+	reg, err := registry.New(auth.vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &log{t: t, reg: reg}
+}
+
+func (l *log) admit(raw []byte) string {
+	_, _, err := l.reg.Admit(l.n, raw)
+	if err != nil {
+		return guarantor.ErrorCode(err)
+	}
+	l.n++
+	return ""
+}
+
+func (l *log) must(raw []byte) {
+	l.t.Helper()
+	if _, _, err := l.reg.Admit(l.n, raw); err != nil {
+		l.t.Fatalf("entry %d refused: %v", l.n, err)
+	}
+	l.n++
+}
+
+func TestOnlyTheAuthorityRegistersAndRevokes(t *testing.T) {
+	auth, mon, other := newKey(t, "authority"), newKey(t, "monitor.a"), newKey(t, "monitor.b")
+	l := newLog(t, auth)
+	// A monitor may not register a key, even its own or another's.
+	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), mon.s)); got != guarantor.EUnknownKey {
+		t.Fatalf("unregistered signer registering a key: %q, want %q", got, guarantor.EUnknownKey)
+	}
+	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.s))
+	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), mon.s)); got != guarantor.EForbidden {
+		t.Fatalf("registered monitor registering a key: %q, want %q", got, guarantor.EForbidden)
+	}
+	// Co-signing with the authority does not make it acceptable either.
+	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), auth.s, mon.s)); got != guarantor.EForbidden {
+		t.Fatalf("key entry co-signed by a monitor: %q, want %q", got, guarantor.EForbidden)
+	}
+	rev := fmt.Sprintf(`{"key":%q,"reason":"lost","effective":"2025-06-01T00:00:00Z"}`, mon.id)
+	if got := l.admit(sign(t, entry.KindRevocation, rev, mon.s)); got != guarantor.EForbidden {
+		t.Fatalf("monitor revoking: %q, want %q", got, guarantor.EForbidden)
+	}
+	l.must(sign(t, entry.KindRevocation, rev, auth.s))
+	if got := l.admit(sign(t, entry.KindRevocation, rev, auth.s)); got != guarantor.EConflict {
+		t.Fatalf("second revocation: %q, want %q", got, guarantor.EConflict)
+	}
+	if got := l.admit(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.s)); got != guarantor.EConflict {
+		t.Fatalf("re-registering: %q, want %q", got, guarantor.EConflict)
+	}
+	// The authority signs only registry entries.
+	if got := l.admit(sign(t, entry.KindObservation, obs("x", "2025-02-01T00:00:00Z"), auth.s)); got != guarantor.EForbidden {
+		t.Fatalf("authority observing: %q, want %q", got, guarantor.EForbidden)
+	}
+}
+
+func TestRevokedKey(t *testing.T) {
+	auth, mon := newKey(t, "authority"), newKey(t, "monitor.a")
+	l := newLog(t, auth)
+	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.s))
+	l.must(sign(t, entry.KindObservation, obs("before", "2025-05-01T00:00:00Z"), mon.s))
+	l.must(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"device captured","effective":"2025-06-01T00:00:00Z"}`, mon.id), auth.s))
+	// After the revocation: times at or after effective are refused...
+	if got := l.admit(sign(t, entry.KindObservation, obs("after", "2025-06-01T00:00:00Z"), mon.s)); got != guarantor.ERevoked {
+		t.Fatalf("observation at effective time: %q, want %q", got, guarantor.ERevoked)
+	}
+	// ...while a late report of an earlier observation stands.
+	l.must(sign(t, entry.KindObservation, obs("late", "2025-05-31T23:59:59Z"), mon.s))
+	k, _ := l.reg.Key(mon.id)
+	if k.Revoked == nil || k.Revoked.Index != 2 || k.Revoked.Reason != "device captured" {
+		t.Fatalf("revocation recorded as %+v", k.Revoked)
+	}
+}
+
+func TestRolesAndWindows(t *testing.T) {
+	auth, mon, party, sensor := newKey(t, "authority"), newKey(t, "monitor.a"), newKey(t, "party.ua"), newKey(t, "camera.7")
+	l := newLog(t, auth)
+	// Unregistered: unknown.
+	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2025-02-01T00:00:00Z"), mon.s)); got != guarantor.EUnknownKey {
+		t.Fatalf("unregistered signer: %q", got)
+	}
+	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.s))
+	l.must(sign(t, entry.KindKey, keyBody(party, "party:UA"), auth.s))
+	l.must(sign(t, entry.KindKey, keyBody(sensor, "sensor"), auth.s))
+	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2025-02-01T00:00:00Z"), party.s)); got != guarantor.EForbidden {
+		t.Fatalf("party observing: %q, want %q", got, guarantor.EForbidden)
+	}
+	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2024-12-31T23:59:59Z"), mon.s)); got != guarantor.EOutOfWindow {
+		t.Fatalf("before not_before: %q, want %q", got, guarantor.EOutOfWindow)
+	}
+	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2026-01-01T00:00:00Z"), mon.s)); got != guarantor.EOutOfWindow {
+		t.Fatalf("after not_after: %q, want %q", got, guarantor.EOutOfWindow)
+	}
+	l.must(sign(t, entry.KindObservation, obs("a", "2025-12-31T23:59:59Z"), mon.s))
+	// Jointly signed by two observing keys: both are checked.
+	l.must(sign(t, entry.KindObservation, obs("b", "2025-03-01T00:00:00Z"), mon.s, sensor.s))
+	if got := l.admit(sign(t, entry.KindObservation, obs("c", "2025-03-01T00:00:00Z"), mon.s, party.s)); got != guarantor.EForbidden {
+		t.Fatalf("co-signed by a party: %q, want %q", got, guarantor.EForbidden)
+	}
+	// A forged signature is refused as such.
+	forged := sign(t, entry.KindObservation, obs("d", "2025-03-01T00:00:00Z"), mon.s)
+	forged[len(forged)-3] ^= 1
+	if got := l.admit(forged); got != guarantor.EUnauthorized && got != guarantor.EInvalid {
+		t.Fatalf("forged signature: %q", got)
+	}
+}
+
+func TestRestoreMatchesReplay(t *testing.T) {
+	auth, a, b := newKey(t, "authority"), newKey(t, "monitor.a"), newKey(t, "monitor.b")
+	l := newLog(t, auth)
+	l.must(sign(t, entry.KindKey, keyBody(a, "monitor"), auth.s))
+	l.must(sign(t, entry.KindKey, keyBody(b, "analyst"), auth.s))
+	l.must(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"rotated","effective":"2025-03-01T00:00:00Z"}`, a.id), auth.s))
+	restored, err := registry.New(auth.vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range l.reg.Keys() {
+		if err := restored.Restore(*k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, raw := range [][]byte{
+		sign(t, entry.KindObservation, obs("x", "2025-04-01T00:00:00Z"), a.s),
+		sign(t, entry.KindObservation, obs("y", "2025-02-01T00:00:00Z"), a.s),
+		sign(t, entry.KindObservation, obs("z", "2025-04-01T00:00:00Z"), b.s),
+	} {
+		e, _ := entry.Parse(raw)
+		body, _ := e.Validate()
+		_, err1 := l.reg.Check(e, body)
+		_, err2 := restored.Check(e, body)
+		if guarantor.ErrorCode(err1) != guarantor.ErrorCode(err2) || (err1 == nil) != (err2 == nil) {
+			t.Fatalf("replayed says %v, restored says %v", err1, err2)
+		}
+	}
+}

@@ -1,0 +1,370 @@
+// Package sqlite is the embedded projection of the log, in pure-Go SQLite
+// (modernc.org/sqlite): WAL mode, foreign keys, numbered embedded
+// migrations. One connection writes; a pool reads. Everything in it is
+// derived from the log and can be rebuilt from it.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/registry"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// timeLayout stores times in UTC with fixed-width nanoseconds, so that
+// text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// Store is the SQLite projection. It implements node.Store.
+type Store struct {
+	w *sql.DB // one connection: the writer
+	r *sql.DB // the readers
+}
+
+var _ node.Store = (*Store)(nil)
+
+// Open opens or creates the projection at path and applies any pending
+// migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	dsn := func(extra string) string {
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		if extra != "" {
+			q.Add("_txlock", extra)
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn("immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	s := &Store{w: w}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(""))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	s.r = r
+	return s, nil
+}
+
+// migrate applies, in order and each in its own transaction, every
+// embedded migration newer than the database's user_version.
+func (s *Store) migrate(ctx context.Context) error {
+	var version int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		n, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(name, "migrations/"), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s lacks a number", name)
+		}
+		if n <= version {
+			continue
+		}
+		body, _ := migrations.ReadFile(name)
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	var err error
+	if s.r != nil {
+		err = s.r.Close()
+	}
+	return errors.Join(err, s.w.Close())
+}
+
+// Applied returns how many log entries the projection holds.
+func (s *Store) Applied(ctx context.Context) (uint64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, "SELECT value FROM meta WHERE name = 'applied'").Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: read applied count: %w", err)
+	}
+	return uint64(n), nil
+}
+
+// Apply records consecutive entries starting at Applied() in one
+// transaction with the new applied count.
+func (s *Store) Apply(ctx context.Context, recs []node.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin apply: %w", err)
+	}
+	defer tx.Rollback()
+	var applied int64
+	if err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE name = 'applied'").Scan(&applied); err != nil {
+		return fmt.Errorf("sqlite: read applied count: %w", err)
+	}
+	for i, r := range recs {
+		if r.Index != uint64(applied)+uint64(i) {
+			return fmt.Errorf("sqlite: apply: record %d has index %d, want %d (the projection holds %d entries)", i, r.Index, uint64(applied)+uint64(i), applied)
+		}
+	}
+	ins, err := newInserter(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer ins.close()
+	for _, r := range recs {
+		if err := ins.insert(ctx, r); err != nil {
+			return fmt.Errorf("sqlite: apply entry %d: %w", r.Index, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE name = 'applied'", applied+int64(len(recs))); err != nil {
+		return fmt.Errorf("sqlite: update applied count: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit entries %d..%d: %w", recs[0].Index, recs[len(recs)-1].Index, err)
+	}
+	return nil
+}
+
+type inserter struct {
+	entry, key, revocation, observation *sql.Stmt
+}
+
+func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
+	var ins inserter
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = tx.PrepareContext(ctx, q)
+		return st
+	}
+	ins.entry = prep("INSERT INTO entries (idx, leaf_hash, kind, signers, raw, rejected) VALUES (?, ?, ?, ?, ?, ?)")
+	ins.key = prep("INSERT INTO keys (id, vkey, role, label, not_before, not_after, zones, idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+	ins.revocation = prep("INSERT INTO revocations (key_id, idx, reason, effective) VALUES (?, ?, ?, ?)")
+	ins.observation = prep(`INSERT INTO observations (idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count,
+		bearing_deg, weapon, source_type, evidence, text, external_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		ins.close()
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	return &ins, nil
+}
+
+func (ins *inserter) close() {
+	for _, st := range []*sql.Stmt{ins.entry, ins.key, ins.revocation, ins.observation} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (ins *inserter) insert(ctx context.Context, r node.Record) error {
+	signers, _ := json.Marshal(nonNil(r.Signers))
+	if _, err := ins.entry.ExecContext(ctx, int64(r.Index), r.LeafHash, string(r.Kind), string(signers), r.Raw, r.Rejected); err != nil {
+		return err
+	}
+	if r.Rejected != "" {
+		return nil
+	}
+	switch b := r.Body.(type) {
+	case *entry.KeyBody:
+		id, err := keyID(b.VKey)
+		if err != nil {
+			return err
+		}
+		zones, _ := json.Marshal(nonNil(b.Zones))
+		_, err = ins.key.ExecContext(ctx, id, b.VKey, b.Role, b.Label, fmtTime(b.NotBefore), fmtTime(b.NotAfter), string(zones), int64(r.Index))
+		return err
+	case *entry.RevocationBody:
+		_, err := ins.revocation.ExecContext(ctx, b.Key, int64(r.Index), b.Reason, fmtTime(b.Effective))
+		return err
+	case *entry.Observation:
+		if len(r.Signers) == 0 {
+			return errors.New("observation without a signer")
+		}
+		ev, _ := json.Marshal(nonNil(b.Evidence))
+		_, err := ins.observation.ExecContext(ctx, int64(r.Index), r.Signers[0], b.ID, fmtTime(b.ObservedAt),
+			b.Location.Coordinates[0], b.Location.Coordinates[1], b.Category,
+			nullFloat(b.AccuracyM), nullInt(b.Count), nullFloat(b.BearingDeg),
+			b.Weapon, b.SourceType, string(ev), b.Text, b.ExternalID, b.Source)
+		return err
+	}
+	return nil
+}
+
+// IndexByLeafHash returns the index of the entry with the given leaf hash.
+func (s *Store) IndexByLeafHash(ctx context.Context, leafHash []byte) (uint64, bool, error) {
+	var idx int64
+	err := s.r.QueryRowContext(ctx, "SELECT idx FROM entries WHERE leaf_hash = ?", leafHash).Scan(&idx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("sqlite: look up leaf hash: %w", err)
+	}
+	return uint64(idx), true, nil
+}
+
+// ObservationByID returns the index and leaf hash of signer's observation id.
+func (s *Store) ObservationByID(ctx context.Context, signer, id string) (uint64, []byte, bool, error) {
+	var idx int64
+	var leaf []byte
+	err := s.r.QueryRowContext(ctx, `SELECT o.idx, e.leaf_hash FROM observations o JOIN entries e ON e.idx = o.idx
+		WHERE o.signer = ? AND o.obs_id = ?`, signer, id).Scan(&idx, &leaf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("sqlite: look up observation %q: %w", id, err)
+	}
+	return uint64(idx), leaf, true, nil
+}
+
+// Entry returns the applied entry at index, its body decoded again from
+// the raw note.
+func (s *Store) Entry(ctx context.Context, index uint64) (node.Record, bool, error) {
+	var rec node.Record
+	var kind, signers string
+	err := s.r.QueryRowContext(ctx, "SELECT idx, leaf_hash, kind, signers, raw, rejected FROM entries WHERE idx = ?", int64(index)).
+		Scan(&rec.Index, &rec.LeafHash, &kind, &signers, &rec.Raw, &rec.Rejected)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, fmt.Errorf("sqlite: read entry %d: %w", index, err)
+	}
+	rec.Kind = entry.Kind(kind)
+	if err := json.Unmarshal([]byte(signers), &rec.Signers); err != nil {
+		return rec, false, fmt.Errorf("sqlite: entry %d signers: %w", index, err)
+	}
+	if rec.Rejected == "" {
+		e, err := entry.Parse(rec.Raw)
+		if err == nil {
+			rec.Body, err = e.Validate()
+		}
+		if err != nil {
+			return rec, false, fmt.Errorf("sqlite: entry %d no longer decodes: %w", index, err)
+		}
+	}
+	return rec, true, nil
+}
+
+// Keys returns every registered key with its revocation, in log order.
+func (s *Store) Keys(ctx context.Context) ([]registry.Key, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT k.id, k.vkey, k.role, k.label, k.not_before, k.not_after, k.zones, k.idx,
+		r.idx, r.reason, r.effective FROM keys k LEFT JOIN revocations r ON r.key_id = k.id ORDER BY k.idx`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []registry.Key
+	for rows.Next() {
+		var k registry.Key
+		var role, nb, na, zones string
+		var idx int64
+		var rIdx sql.NullInt64
+		var reason, eff sql.NullString
+		if err := rows.Scan(&k.ID, &k.VKey, &role, &k.Label, &nb, &na, &zones, &idx, &rIdx, &reason, &eff); err != nil {
+			return nil, fmt.Errorf("sqlite: read keys: %w", err)
+		}
+		k.Role, k.Index = guarantor.Role(role), uint64(idx)
+		if k.NotBefore, err = time.Parse(timeLayout, nb); err == nil {
+			k.NotAfter, err = time.Parse(timeLayout, na)
+		}
+		if err == nil {
+			err = json.Unmarshal([]byte(zones), &k.Zones)
+		}
+		if err == nil && rIdx.Valid {
+			rv := registry.Revocation{Index: uint64(rIdx.Int64), Reason: reason.String}
+			rv.Effective, err = time.Parse(timeLayout, eff.String)
+			k.Revoked = &rv
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: key %s: %w", k.ID, err)
+		}
+		if len(k.Zones) == 0 {
+			k.Zones = nil
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func nullFloat(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func nullInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// keyID returns name+hash of a verifier key string name+hash+key.
+func keyID(vkey string) (string, error) {
+	i := strings.LastIndexByte(vkey, '+')
+	if i <= 0 {
+		return "", fmt.Errorf("malformed vkey %q", vkey)
+	}
+	return vkey[:i], nil
+}
