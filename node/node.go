@@ -33,6 +33,7 @@ import (
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/registry"
 	"github.com/transparency-dev/tessera"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Config configures a Node. Log, Store and AuthorityVKey are required.
@@ -457,10 +458,11 @@ func (n *Node) Store() Store { return n.store }
 // Log returns the transparency log.
 func (n *Node) Log() *ledger.Log { return n.log }
 
+// vkeyID returns the name+hash of a validated verifier key string.
 func vkeyID(vkey string) string {
-	// name+hash+key: the id is everything before the last '+'.
-	if i := bytes.LastIndexByte([]byte(vkey), '+'); i > 0 {
-		return vkey[:i]
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return vkey
 	}
-	return vkey
+	return entry.KeyID(v.Name(), v.KeyHash())
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/registry"
+	"golang.org/x/mod/sumdb/note"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -362,9 +363,9 @@ func nonNil[T any](s []T) []T {
 
 // keyID returns name+hash of a verifier key string name+hash+key.
 func keyID(vkey string) (string, error) {
-	i := strings.LastIndexByte(vkey, '+')
-	if i <= 0 {
-		return "", fmt.Errorf("malformed vkey %q", vkey)
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return "", fmt.Errorf("malformed vkey %q: %w", vkey, err)
 	}
-	return vkey[:i], nil
+	return entry.KeyID(v.Name(), v.KeyHash()), nil
 }
