@@ -174,7 +174,10 @@ func TestConcurrentSameIDDifferentContent(t *testing.T) {
 	errs := make([]error, 8)
 	for i := range errs {
 		wg.Add(1)
-		go func() { defer wg.Done(); _, errs[i] = f.submit(f.sign(entry.KindObservation, obs("contested", i), mon)) }()
+		go func() {
+			defer wg.Done()
+			_, errs[i] = f.submit(f.sign(entry.KindObservation, obs("contested", i), mon))
+		}()
 	}
 	wg.Wait()
 	ok := 0

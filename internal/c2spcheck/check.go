@@ -26,8 +26,8 @@ import (
 
 // Result summarises a successful check.
 type Result struct {
-	Size    int64
-	Root    tlog.Hash
+	Size   int64
+	Root   tlog.Hash
 	Keys   int
 	ByKind map[string]int
 }
