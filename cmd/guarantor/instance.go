@@ -27,12 +27,13 @@ type logTuning struct {
 
 // instance is an opened data directory: log, projection and node.
 type instance struct {
-	dir   dataDir
-	info  ghttp.Info
-	log   *ledger.Log
-	store *sqlite.Store
-	node  *node.Node
-	reg   *prometheus.Registry
+	dir    dataDir
+	info   ghttp.Info
+	log    *ledger.Log
+	store  *sqlite.Store
+	node   *node.Node
+	reg    *prometheus.Registry
+	unlock func()
 }
 
 // openInstance opens the log and projection in dir and starts a node,
@@ -42,6 +43,20 @@ func openInstance(ctx context.Context, dir dataDir, t logTuning, logger *slog.Lo
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := lockDataDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := openLocked(ctx, dir, info, t, logger)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	inst.unlock = unlock
+	return inst, nil
+}
+
+func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, logger *slog.Logger) (*instance, error) {
 	signer, err := keyfile.Signer(dir.key("log"))
 	if err != nil {
 		return nil, err
@@ -79,7 +94,11 @@ func openInstance(ctx context.Context, dir dataDir, t logTuning, logger *slog.Lo
 func (i *instance) Close(ctx context.Context) error {
 	i.node.Close()
 	err := i.log.Close(ctx)
-	return errors.Join(err, i.store.Close())
+	err = errors.Join(err, i.store.Close())
+	if i.unlock != nil {
+		i.unlock()
+	}
+	return err
 }
 
 // handler returns the HTTP API of the instance.

@@ -104,6 +104,7 @@ func initDataDir(ctx context.Context, d dataDir, origin, authorityVKey string, n
 		return info, err
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	quietTessera(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	inst, err := openInstance(ctx, d, logTuning{}, logger)
 	if err != nil {
 		return info, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor/store/sqlite"
+	"k8s.io/klog/v2"
 )
 
 // tuningFlags registers the log tuning flags on fs.
@@ -28,7 +29,26 @@ func newLogger(level string) (*slog.Logger, error) {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usagef("--log-level %q is not one of debug, info, warn, error", level)
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	quietTessera(logger)
+	return logger, nil
+}
+
+// quietTessera sends Tessera's klog output through logger, at warning
+// level and above: its informational lines would drown ours.
+func quietTessera(logger *slog.Logger) {
+	h := logger.Handler()
+	klog.SetSlogLogger(slog.New(levelFloor{h, slog.LevelWarn}))
+}
+
+// levelFloor drops records below min.
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -72,9 +92,15 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 		return usagef("--data is required")
 	}
 	d := dataDir(*data)
-	if _, err := d.readInfo(); err != nil {
+	info, err := d.readInfo()
+	if err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(d)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(d.projection() + suffix); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("delete projection: %w", err)
@@ -82,7 +108,7 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	inst, err := openInstance(ctx, d, logTuning{}, logger)
+	inst, err := openLocked(ctx, d, info, logTuning{}, logger)
 	if err != nil {
 		return err
 	}
