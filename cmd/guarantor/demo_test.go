@@ -19,8 +19,9 @@ func runDemoUntilReady(t *testing.T, args ...string) (verifyArgs []string, outpu
 	pr, pw := io.Pipe()
 	e := &env{stdin: strings.NewReader(""), stdout: pw, stderr: os.Stderr}
 	done := make(chan int, 1)
+	dir := t.TempDir() // before the cleanup below, so removed after it
 	go func() {
-		done <- run(ctx, e, append([]string{"demo", "--data", t.TempDir() + "/demo"}, args...))
+		done <- run(ctx, e, append([]string{"demo", "--data", dir + "/demo"}, args...))
 		pw.Close()
 	}()
 	t.Cleanup(func() {
