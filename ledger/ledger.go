@@ -12,7 +12,6 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/transparency-dev/tessera"
@@ -82,14 +81,7 @@ type Log struct {
 	awaiter  *tessera.PublicationAwaiter
 	cancel   context.CancelFunc
 
-	mu sync.Mutex
-	pb *proofBuilder // the proof builder for the latest tree size asked for
-}
-
-type proofBuilder struct {
-	size uint64
-	mu   sync.Mutex
-	pb   *client.ProofBuilder
+	nodes *nodeHashes
 }
 
 // Exists reports whether dir already holds a log.
@@ -134,6 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		shutdown: shutdown,
 		awaiter:  tessera.NewPublicationAwaiter(lctx, reader.ReadCheckpoint, cfg.PollPeriod),
 		cancel:   cancel,
+		nodes:    newNodeHashes(reader.ReadTile, 1<<18),
 	}, nil
 }
 
@@ -161,36 +154,11 @@ func (l *Log) Await(ctx context.Context, f tessera.IndexFuture) (uint64, []byte,
 // InclusionProof returns the proof that the leaf at index is in the tree
 // of the given size.
 func (l *Log) InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error) {
-	b := l.builder(size)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.pb == nil {
-		pb, err := client.NewProofBuilder(ctx, size, l.reader.ReadTile)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: proof builder at size %d: %w", size, err)
-		}
-		b.pb = pb
-	}
-	p, err := b.pb.InclusionProof(ctx, index)
+	p, err := l.nodes.inclusionProof(ctx, index, size)
 	if err != nil {
-		b.pb = nil // a failed fetch may have left the cache incomplete
 		return nil, fmt.Errorf("ledger: inclusion proof of %d at size %d: %w", index, size, err)
 	}
 	return p, nil
-}
-
-// builder returns the shared proof builder for size; proofs at the newest
-// size asked for share one cache of tiles.
-func (l *Log) builder(size uint64) *proofBuilder {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.pb == nil || l.pb.size != size {
-		if l.pb != nil && l.pb.size > size {
-			return &proofBuilder{size: size} // an older size: a private builder
-		}
-		l.pb = &proofBuilder{size: size}
-	}
-	return l.pb
 }
 
 // ConsistencyProof returns the proof that the tree of size smaller is a

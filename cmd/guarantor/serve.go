@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -56,6 +58,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	data := fs.String("data", "", "data directory made by init (required)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	debugAddr := fs.String("debug-addr", "", "if set, serve Go's pprof profiles on this separate address (keep it private)")
 	tuning := tuningFlags(fs)
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
@@ -70,6 +73,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	inst, err := openInstance(ctx, dataDir(*data), *tuning, logger)
 	if err != nil {
 		return err
+	}
+	if *debugAddr != "" {
+		go servePprof(*debugAddr, logger)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -128,4 +134,16 @@ func exportProjection(ctx context.Context, path string, w interface{ Write([]byt
 	}
 	defer st.Close()
 	return st.Export(ctx, w)
+}
+
+// servePprof serves the runtime profiles on a private address.
+func servePprof(addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		logger.Error("debug server", "addr", addr, "err", err)
+	}
 }
