@@ -61,18 +61,19 @@ func (n *Node) catchUp(ctx context.Context) error {
 // transaction, to the store. If the store refuses, the registry is
 // restored from the store so the two never disagree.
 func (n *Node) applyRange(ctx context.Context, from, to uint64) error {
-	recs := make([]Record, 0, to-from)
-	n.regMu.Lock()
+	raws := make([][]byte, 0, to-from)
 	for ent, err := range n.log.Entries(ctx, from, to) {
 		if err != nil {
-			n.regMu.Unlock()
 			return fmt.Errorf("read entries [%d, %d): %w", from, to, err)
 		}
-		recs = append(recs, n.admit(ent.Index, ent.Entry))
+		raws = append(raws, ent.Entry)
 	}
-	n.regMu.Unlock()
-	if uint64(len(recs)) != to-from {
-		return fmt.Errorf("read entries [%d, %d): got %d", from, to, len(recs))
+	if uint64(len(raws)) != to-from {
+		return fmt.Errorf("read entries [%d, %d): got %d", from, to, len(raws))
+	}
+	recs := make([]Record, len(raws))
+	for i, raw := range raws {
+		recs[i] = n.admit(from+uint64(i), raw)
 	}
 	if err := n.store.Apply(ctx, recs); err != nil {
 		if rerr := n.restore(ctx); rerr != nil {
@@ -80,14 +81,22 @@ func (n *Node) applyRange(ctx context.Context, from, to uint64) error {
 		}
 		return fmt.Errorf("apply entries [%d, %d): %w", from, to, err)
 	}
+	for _, r := range recs {
+		obsKey := ""
+		if ob, ok := r.Body.(*entry.Observation); ok {
+			obsKey = r.Signers[0] + "\x00" + ob.ID
+		}
+		n.seen.add(r.LeafHash, obsKey)
+	}
 	n.setApplied(to)
 	n.cfg.Metrics.setApplied(to)
 	return nil
 }
 
-// admit decides the record for the entry at index; n.regMu is held.
-// Entries checked by this node's intake are not verified again: the gate
-// guarantees the registry has not changed in between.
+// admit decides the record for the entry at index, in log order. Entries
+// checked by this node's intake are not verified again: the gate
+// guarantees the registry has not changed in between. The registry lock
+// is taken only to change the registry or to check an entry from outside.
 func (n *Node) admit(index uint64, raw []byte) Record {
 	leaf := guarantor.LeafHash(raw)
 	rec := Record{Index: index, LeafHash: leaf, Raw: raw}
@@ -99,12 +108,19 @@ func (n *Node) admit(index uint64, raw []byte) Record {
 	n.mu.Unlock()
 	if checked != nil {
 		rec.Kind, rec.Body, rec.Signers = checked.entry.Kind, checked.body, checked.signers
+		if k := checked.entry.Kind; k != entry.KindKey && k != entry.KindRevocation {
+			return rec
+		}
+		n.regMu.Lock()
+		defer n.regMu.Unlock()
 		if err := n.reg.Apply(index, checked.entry, checked.body); err != nil {
 			rec.Body, rec.Rejected = nil, err.Error()
 		}
 		return rec
 	}
+	n.regMu.Lock()
 	e, body, err := n.reg.Admit(index, raw)
+	n.regMu.Unlock()
 	if e != nil {
 		rec.Kind = e.Kind
 		for _, s := range e.Sigs {

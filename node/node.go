@@ -66,6 +66,8 @@ type Node struct {
 	regMu sync.RWMutex
 	reg   *registry.Registry
 
+	seen *seenFilter // leaf hashes and observation keys in the store
+
 	// gate serialises registry changes against every other entry's check.
 	gate sync.RWMutex
 
@@ -123,6 +125,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		stopped:     make(chan struct{}),
 	}
 	if err := n.restore(ctx); err != nil {
+		return nil, err
+	}
+	if n.seen, err = newSeenFilter(ctx, n.store, n.applied.Load()); err != nil {
 		return nil, err
 	}
 	if err := n.catchUp(ctx); err != nil {
@@ -207,7 +212,9 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 		}
 	}()
 
-	if idx, ok, err := n.store.IndexByLeafHash(ctx, leaf); err != nil {
+	if !n.seen.mayHaveLeaf(leaf) {
+		// Certainly new.
+	} else if idx, ok, err := n.store.IndexByLeafHash(ctx, leaf); err != nil {
 		return nil, fmt.Errorf("node: look up leaf hash: %w", err)
 	} else if ok {
 		p.index = idx
@@ -369,6 +376,9 @@ func (n *Node) claimObservation(ctx context.Context, key, leaf, signer, id strin
 	n.mu.Unlock()
 	if busy && other != leaf {
 		return guarantor.Errorf(guarantor.EConflict, "/id", "observation id %q from %s is already being logged with different content", id, signer)
+	}
+	if !n.seen.mayHaveObservation(key) {
+		return nil // certainly new
 	}
 	idx, prev, ok, err := n.store.ObservationByID(ctx, signer, id)
 	if err == nil && ok && !bytes.Equal(prev, []byte(leaf)) {

@@ -54,6 +54,11 @@ type Store interface {
 	// Entry returns the applied entry at index, or ok=false.
 	Entry(ctx context.Context, index uint64) (rec Record, ok bool, err error)
 
+	// Identities calls fn with the leaf hash of every applied entry and,
+	// for observations, its signer NUL id key ("" otherwise), in any order.
+	// Intake builds its membership filters from them at start.
+	Identities(ctx context.Context, fn func(leafHash []byte, obsKey string)) error
+
 	// Keys returns every registered key, with its revocation if any, in log
 	// order, so that the live registry can be restored without a replay.
 	Keys(ctx context.Context) ([]registry.Key, error)

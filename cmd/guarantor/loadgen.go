@@ -27,6 +27,7 @@ import (
 type loadReport struct {
 	N           int     `json:"n"`
 	Concurrency int     `json:"concurrency"`
+	Rate        float64 `json:"open_loop_rate,omitempty"`
 	EntryBytes  int     `json:"entry_bytes"`
 	VerifyRate  float64 `json:"ed25519_verify_per_s_one_core"`
 	BareRate    float64 `json:"bare_tessera_published_per_s"`
@@ -48,7 +49,8 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 	server := fs.String("server", "", "server URL (required)")
 	data := fs.String("data", "", "the server's data directory, for its authority key and log key (required)")
 	n := fs.Int("n", 10000, "observations to submit")
-	conc := fs.Int("concurrency", 64, "concurrent clients")
+	conc := fs.Int("concurrency", 64, "concurrent clients (closed loop: each sends its next entry when the last is acknowledged)")
+	rate := fs.Float64("rate", 0, "if set, send at this steady rate per second instead (open loop, at most --concurrency in flight)")
 	baseDir := fs.String("baseline-dir", "", "directory for the bare Tessera baseline log (default: beside --data, same disk)")
 	skipBare := fs.Bool("skip-baseline", false, "do not measure the bare Tessera baseline")
 	doAudit := fs.Bool("audit", true, "run the auditor over the whole log afterwards and report its rate")
@@ -68,7 +70,7 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("loadgen registers its own monitor key and needs the authority key: %w", err)
 	}
-	rep := loadReport{N: *n, Concurrency: *conc}
+	rep := loadReport{N: *n, Concurrency: *conc, Rate: *rate}
 
 	// The load: n observations from one fresh monitor, signed up front so
 	// signing is not measured.
@@ -110,7 +112,7 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 		if dir == "" {
 			dir = filepath.Join(filepath.Dir(filepath.Clean(*data)), ".loadgen-baseline")
 		}
-		rate, lat, err := bareBaseline(ctx, dir, notes, *conc)
+		rate, lat, err := bareBaseline(ctx, dir, notes, *conc, *rate)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
@@ -126,7 +128,7 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 	if _, _, err := c.submit(ctx, keyRaw); err != nil {
 		return fmt.Errorf("register the load generator's key: %w", err)
 	}
-	rate, lat, err := drive(ctx, notes, *conc, func(ctx context.Context, raw []byte) error {
+	ingestRate, lat, err := drive(ctx, notes, *conc, *rate, func(ctx context.Context, raw []byte) error {
 		_, created, err := c.submit(ctx, raw)
 		if err == nil && !created {
 			err = errors.New("server answered 200 for a new entry")
@@ -136,7 +138,7 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	rep.IngestRate, rep.P50, rep.P90, rep.P99, rep.Max = rate, pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 100)
+	rep.IngestRate, rep.P50, rep.P90, rep.P99, rep.Max = ingestRate, pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 100)
 	if rep.BareRate > 0 {
 		rep.IngestRatio = rep.IngestRate / rep.BareRate
 	}
@@ -161,7 +163,11 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 		return json.NewEncoder(e.stdout).Encode(rep)
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "loadgen: %d observations of %d bytes, %d concurrent clients\n", rep.N, rep.EntryBytes, rep.Concurrency)
+	if rep.Rate > 0 {
+		fmt.Fprintf(w, "loadgen: %d observations of %d bytes, open loop at %.0f/s (at most %d in flight)\n", rep.N, rep.EntryBytes, rep.Rate, rep.Concurrency)
+	} else {
+		fmt.Fprintf(w, "loadgen: %d observations of %d bytes, %d concurrent clients\n", rep.N, rep.EntryBytes, rep.Concurrency)
+	}
 	fmt.Fprintf(w, "  (b) ed25519 verify, one core:        %8.0f /s   (baseline for auditing)\n", rep.VerifyRate)
 	if rep.BareRate > 0 {
 		fmt.Fprintf(w, "      bare Tessera append+publish:      %8.0f /s   p50 %.0f ms, p99 %.0f ms (baseline for ingest)\n", rep.BareRate, rep.BareP50, rep.BareP99)
@@ -176,7 +182,7 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 
 // bareBaseline appends notes to a fresh Tessera POSIX log in dir with
 // the server's default batching, conc writers each awaiting publication.
-func bareBaseline(ctx context.Context, dir string, notes [][]byte, conc int) (float64, []time.Duration, error) {
+func bareBaseline(ctx context.Context, dir string, notes [][]byte, conc int, rate float64) (float64, []time.Duration, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return 0, nil, err
 	}
@@ -190,16 +196,20 @@ func bareBaseline(ctx context.Context, dir string, notes [][]byte, conc int) (fl
 	if err != nil {
 		return 0, nil, err
 	}
-	rate, lat, err := drive(ctx, notes, conc, func(ctx context.Context, raw []byte) error {
+	got, lat, err := drive(ctx, notes, conc, rate, func(ctx context.Context, raw []byte) error {
 		_, _, err := lg.Await(ctx, lg.Add(ctx, raw))
 		return err
 	})
-	return rate, lat, errors.Join(err, lg.Close(ctx))
+	return got, lat, errors.Join(err, lg.Close(ctx))
 }
 
-// drive runs do over every note with conc workers and returns the rate
-// and each call's latency.
-func drive(ctx context.Context, notes [][]byte, conc int, do func(context.Context, []byte) error) (float64, []time.Duration, error) {
+// drive runs do over every note, closed loop with conc workers, or open
+// loop at rate per second with at most conc in flight, and returns the
+// achieved rate and each call's latency.
+func drive(ctx context.Context, notes [][]byte, conc int, rate float64, do func(context.Context, []byte) error) (float64, []time.Duration, error) {
+	if rate > 0 {
+		return driveOpen(ctx, notes, conc, rate, do)
+	}
 	var next atomic.Int64
 	lat := make([]time.Duration, len(notes))
 	var firstErr error
@@ -243,4 +253,45 @@ func pct(d []time.Duration, p float64) float64 {
 	slices.Sort(s)
 	i := int(float64(len(s)-1) * p / 100)
 	return float64(s[i]) / float64(time.Millisecond)
+}
+
+func driveOpen(ctx context.Context, notes [][]byte, conc int, rate float64, do func(context.Context, []byte) error) (float64, []time.Duration, error) {
+	lat := make([]time.Duration, len(notes))
+	sem := make(chan struct{}, conc)
+	var firstErr error
+	var once sync.Once
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := time.Now()
+	interval := time.Duration(float64(time.Second) / rate)
+	for i := range notes {
+		// Send at start + i*interval, whatever the answers do.
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d) // pacing the load, not synchronisation
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			t := time.Now()
+			if err := do(ctx, notes[i]); err != nil {
+				once.Do(func() { firstErr = err; cancel() })
+				return
+			}
+			lat[i] = time.Since(t)
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, nil, firstErr
+	}
+	return float64(len(notes)) / time.Since(start).Seconds(), lat, nil
 }

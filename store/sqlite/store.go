@@ -37,6 +37,9 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 type Store struct {
 	w *sql.DB // one connection: the writer
 	r *sql.DB // the readers
+
+	// Prepared once: intake asks these for every submission.
+	byLeaf, byObsID *sql.Stmt
 }
 
 var _ node.Store = (*Store)(nil)
@@ -46,7 +49,7 @@ var _ node.Store = (*Store)(nil)
 func Open(ctx context.Context, path string) (*Store, error) {
 	dsn := func(extra string) string {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "mmap_size(268435456)", "cache_size(-32768)"} {
 			q.Add("_pragma", p)
 		}
 		if extra != "" {
@@ -70,7 +73,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
 	s.r = r
+	if s.byLeaf, err = r.PrepareContext(ctx, "SELECT idx FROM entries WHERE leaf_hash = ?"); err == nil {
+		s.byObsID, err = r.PrepareContext(ctx, `SELECT o.idx, e.leaf_hash FROM observations o JOIN entries e ON e.idx = o.idx
+		WHERE o.signer = ? AND o.obs_id = ?`)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
 	return s, nil
 }
 
@@ -117,8 +129,13 @@ func (s *Store) migrate(ctx context.Context) error {
 // Close closes both pools.
 func (s *Store) Close() error {
 	var err error
+	for _, st := range []*sql.Stmt{s.byLeaf, s.byObsID} {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
+	}
 	if s.r != nil {
-		err = s.r.Close()
+		err = errors.Join(err, s.r.Close())
 	}
 	return errors.Join(err, s.w.Close())
 }
@@ -243,7 +260,7 @@ func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 // IndexByLeafHash returns the index of the entry with the given leaf hash.
 func (s *Store) IndexByLeafHash(ctx context.Context, leafHash []byte) (uint64, bool, error) {
 	var idx int64
-	err := s.r.QueryRowContext(ctx, "SELECT idx FROM entries WHERE leaf_hash = ?", leafHash).Scan(&idx)
+	err := s.byLeaf.QueryRowContext(ctx, leafHash).Scan(&idx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -257,8 +274,7 @@ func (s *Store) IndexByLeafHash(ctx context.Context, leafHash []byte) (uint64, b
 func (s *Store) ObservationByID(ctx context.Context, signer, id string) (uint64, []byte, bool, error) {
 	var idx int64
 	var leaf []byte
-	err := s.r.QueryRowContext(ctx, `SELECT o.idx, e.leaf_hash FROM observations o JOIN entries e ON e.idx = o.idx
-		WHERE o.signer = ? AND o.obs_id = ?`, signer, id).Scan(&idx, &leaf)
+	err := s.byObsID.QueryRowContext(ctx, signer, id).Scan(&idx, &leaf)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, false, nil
 	}
@@ -295,6 +311,26 @@ func (s *Store) Entry(ctx context.Context, index uint64) (node.Record, bool, err
 		}
 	}
 	return rec, true, nil
+}
+
+// Identities calls fn with every entry's leaf hash and, for observations,
+// its signer NUL id key.
+func (s *Store) Identities(ctx context.Context, fn func(leafHash []byte, obsKey string)) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT e.leaf_hash, coalesce(o.signer || char(0) || o.obs_id, '')
+		FROM entries e LEFT JOIN observations o ON o.idx = e.idx`)
+	if err != nil {
+		return fmt.Errorf("sqlite: read identities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var leaf []byte
+		var key string
+		if err := rows.Scan(&leaf, &key); err != nil {
+			return fmt.Errorf("sqlite: read identities: %w", err)
+		}
+		fn(leaf, key)
+	}
+	return rows.Err()
 }
 
 // Keys returns every registered key with its revocation, in log order.
