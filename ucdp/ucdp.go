@@ -52,6 +52,7 @@ type RowError struct {
 	Err    error
 }
 
+// Error names the line, the column and the fault.
 func (e *RowError) Error() string {
 	if e.Column == "" {
 		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
@@ -59,6 +60,7 @@ func (e *RowError) Error() string {
 	return fmt.Sprintf("line %d, column %s: %v", e.Line, e.Column, e.Err)
 }
 
+// Unwrap returns the underlying fault.
 func (e *RowError) Unwrap() error { return e.Err }
 
 // required are the columns the reader needs.

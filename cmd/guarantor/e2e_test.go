@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/audit"
 	"github.com/guarantor/guarantor/entry"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/keyfile"
@@ -178,7 +180,7 @@ func TestKill9LosesNoAcknowledgedEntry(t *testing.T) {
 		acks = map[string]acked{} // by leaf hash
 		sent [][]byte
 	)
-	const cycles, workers = 20, 12
+	const cycles, workers = 20, 24
 	for cycle := range cycles {
 		s := startServer(t, f.data)
 		c := newClient(s.url)
@@ -243,15 +245,33 @@ func TestKill9LosesNoAcknowledgedEntry(t *testing.T) {
 	// Every entry sent, acknowledged or not, is in the log at most once:
 	// resubmit the unacknowledged ones and count distinct indexes.
 	seen := map[uint64]bool{}
+	var smu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, len(sent))
+	sem := make(chan struct{}, 32)
 	for _, raw := range sent {
-		rc, _, err := c.submit(ctx, raw)
-		if err != nil {
-			t.Fatalf("resubmit after the cycles: %v", err)
-		}
-		if seen[rc.Index] {
-			t.Fatalf("two different entries answered with index %d", rc.Index)
-		}
-		seen[rc.Index] = true
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rc, _, err := c.submit(ctx, raw)
+			if err != nil {
+				errs <- fmt.Errorf("resubmit after the cycles: %w", err)
+				return
+			}
+			smu.Lock()
+			defer smu.Unlock()
+			if seen[rc.Index] {
+				errs <- fmt.Errorf("two different entries answered with index %d", rc.Index)
+			}
+			seen[rc.Index] = true
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 	var info struct{ Size uint64 }
 	if err := c.getJSON(ctx, "/v1/log", &info); err != nil {
@@ -261,6 +281,11 @@ func TestKill9LosesNoAcknowledgedEntry(t *testing.T) {
 	// entry exactly once.
 	if want := uint64(len(sent)) + 2; info.Size != want {
 		t.Fatalf("log size %d, want %d (%d sent + 2 key entries): some entry was logged twice or lost", info.Size, want, len(sent))
+	}
+	// And the whole log still audits: root, signatures, registry.
+	u, _ := url.Parse(s.url)
+	if _, err := audit.Verify(ctx, audit.Config{Server: u, LogVKey: f.info.LogVKey, AuthorityVKey: f.info.AuthorityVKey}); err != nil {
+		t.Fatalf("audit after the kill cycles: %v", err)
 	}
 	t.Logf("%d cycles, %d entries sent, %d acknowledged before a kill", cycles, len(sent), len(acks))
 }

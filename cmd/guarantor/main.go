@@ -51,6 +51,7 @@ func main() {
 // usageError marks an error in how the command was invoked.
 type usageError struct{ msg string }
 
+// Error returns the message.
 func (u usageError) Error() string { return u.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }

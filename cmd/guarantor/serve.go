@@ -49,6 +49,7 @@ type levelFloor struct {
 	min slog.Level
 }
 
+// Enabled reports whether records at l pass the floor and the handler.
 func (f levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= f.min && f.Handler.Enabled(ctx, l)
 }

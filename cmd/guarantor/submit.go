@@ -101,6 +101,7 @@ func newClient(base string) *client {
 // problemError is a problem+json answer from the server.
 type problemError struct{ p ghttp.Problem }
 
+// Error describes the refusal.
 func (e *problemError) Error() string {
 	return fmt.Sprintf("server refused (%d %s): %s", e.p.Status, e.p.Code, e.p.Detail)
 }
