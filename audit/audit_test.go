@@ -3,9 +3,9 @@ package audit_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,24 +19,11 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/transparency-dev/tessera/api"
-	"golang.org/x/mod/sumdb/note"
 )
 
-type key struct {
-	s    note.Signer
-	vkey string
-	id   string
-}
+type key = testkeys.Key
 
-func newKey(tb testing.TB, name string) key {
-	tb.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, _ := note.NewSigner(skey)
-	return key{s, vkey, entry.KeyID(s.Name(), s.KeyHash())}
-}
+var newKey = testkeys.New
 
 // testLog is a real Tessera log written directly (bypassing intake, so
 // tests can plant entries intake would refuse), served over HTTP.
@@ -53,14 +40,14 @@ func newTestLog(tb testing.TB, logK, auth key) *testLog {
 	tb.Helper()
 	l := &testLog{t: tb, dir: tb.TempDir(), logK: logK, auth: auth}
 	var err error
-	l.lg, err = ledger.Open(context.Background(), ledger.Config{Dir: l.dir, Signer: logK.s, CheckpointInterval: 100 * time.Millisecond, BatchMaxAge: time.Millisecond})
+	l.lg, err = ledger.Open(context.Background(), ledger.Config{Dir: l.dir, Signer: logK.S, CheckpointInterval: 100 * time.Millisecond, BatchMaxAge: time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/log/", http.StripPrefix("/log/", ledger.TileHandler(l.dir)))
 	mux.HandleFunc("/v1/log", func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]string{"log_vkey": logK.vkey, "authority_vkey": auth.vkey})
+		_ = json.NewEncoder(w).Encode(map[string]string{"log_vkey": logK.VKey, "authority_vkey": auth.VKey})
 	})
 	l.srv = httptest.NewServer(mux)
 	tb.Cleanup(func() {
@@ -103,7 +90,7 @@ func (l *testLog) url() *url.URL {
 
 func sign(tb testing.TB, kind entry.Kind, body string, k key) []byte {
 	tb.Helper()
-	raw, err := entry.Sign(kind, []byte(body), k.s)
+	raw, err := entry.Sign(kind, []byte(body), k.S)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -111,7 +98,7 @@ func sign(tb testing.TB, kind entry.Kind, body string, k key) []byte {
 }
 
 func keyEntry(tb testing.TB, auth, k key) []byte {
-	return sign(tb, entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","not_before":"2020-01-01T00:00:00Z","not_after":"2030-01-01T00:00:00Z"}`, k.vkey), auth)
+	return sign(tb, entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","not_before":"2020-01-01T00:00:00Z","not_after":"2030-01-01T00:00:00Z"}`, k.VKey), auth)
 }
 
 func obs(tb testing.TB, k key, id, at string) []byte {
@@ -134,7 +121,7 @@ func TestVerifyHappyPathAndState(t *testing.T) {
 	l, mon := goodLog(t, 600) // more than two full bundles and a partial one
 	state := filepath.Join(t.TempDir(), "state.json")
 	ctx := context.Background()
-	rep, err := audit.Verify(ctx, audit.Config{Server: l.url(), LogVKey: l.logK.vkey, StatePath: state})
+	rep, err := audit.Verify(ctx, audit.Config{Server: l.url(), LogVKey: l.logK.VKey, StatePath: state})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +153,7 @@ func TestVerifyFailures(t *testing.T) {
 	})
 	t.Run("after revocation", func(t *testing.T) {
 		l, mon := goodLog(t, 3)
-		l.add(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"seized","effective":"2025-02-01T00:00:00Z"}`, mon.id), l.auth))
+		l.add(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"seized","effective":"2025-02-01T00:00:00Z"}`, mon.ID), l.auth))
 		l.add(obs(t, mon, "late-but-before", "2025-01-31T00:00:00Z"))
 		l.add(obs(t, mon, "after", "2025-02-01T00:00:00Z"))
 		_, err := audit.Verify(ctx, audit.Config{Server: l.url()})
@@ -176,7 +163,7 @@ func TestVerifyFailures(t *testing.T) {
 	})
 	t.Run("wrong log key", func(t *testing.T) {
 		l, _ := goodLog(t, 3)
-		_, err := audit.Verify(ctx, audit.Config{Server: l.url(), LogVKey: newKey(t, "test.log").vkey})
+		_, err := audit.Verify(ctx, audit.Config{Server: l.url(), LogVKey: newKey(t, "test.log").VKey})
 		if err == nil || !strings.Contains(err.Error(), "does not verify") {
 			t.Fatalf("err = %v", err)
 		}
@@ -257,7 +244,7 @@ func TestVerifyFailures(t *testing.T) {
 		if _, err := audit.Verify(ctx, audit.Config{Server: l.url(), StatePath: state}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := audit.Verify(ctx, audit.Config{Server: l.url(), StatePath: state, LogVKey: newKey(t, "x").vkey})
+		_, err := audit.Verify(ctx, audit.Config{Server: l.url(), StatePath: state, LogVKey: newKey(t, "x").VKey})
 		if err == nil || !strings.Contains(err.Error(), "was made for log key") {
 			t.Fatalf("err = %v", err)
 		}

@@ -186,6 +186,16 @@ func KeyID(name string, hash uint32) string {
 	return fmt.Sprintf("%s+%08x", name, hash)
 }
 
+// VKeyID returns the "name+hash" identifier of a verifier key string
+// ("name+hash+key"), checking that it parses.
+func VKeyID(vkey string) (string, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return "", err
+	}
+	return KeyID(v.Name(), v.KeyHash()), nil
+}
+
 // Decode unmarshals the body strictly into v: unknown fields are rejected.
 // Call Validate first for errors that name the field.
 func (e *Entry) Decode(v any) error {

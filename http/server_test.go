@@ -3,9 +3,9 @@ package http_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,24 +24,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-type key struct {
-	s    note.Signer
-	vkey string
-	id   string
-}
+type key = testkeys.Key
 
-func newKey(t *testing.T, name string) key {
-	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key{s, vkey, entry.KeyID(s.Name(), s.KeyHash())}
-}
+var newKey = testkeys.New
 
 type env struct {
 	t    *testing.T
@@ -56,7 +41,7 @@ func newEnv(t *testing.T) *env {
 	ctx := context.Background()
 	dir := t.TempDir()
 	e := &env{t: t, auth: newKey(t, "authority"), logK: newKey(t, "test.log")}
-	lg, err := ledger.Open(ctx, ledger.Config{Dir: filepath.Join(dir, "log"), Signer: e.logK.s, CheckpointInterval: 100 * time.Millisecond, BatchMaxAge: 5 * time.Millisecond})
+	lg, err := ledger.Open(ctx, ledger.Config{Dir: filepath.Join(dir, "log"), Signer: e.logK.S, CheckpointInterval: 100 * time.Millisecond, BatchMaxAge: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +50,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	n, err := node.New(ctx, node.Config{Log: lg, Store: st, AuthorityVKey: e.auth.vkey, Metrics: node.NewMetrics(reg)})
+	n, err := node.New(ctx, node.Config{Log: lg, Store: st, AuthorityVKey: e.auth.VKey, Metrics: node.NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.node = n
-	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.vkey, AuthorityVKey: e.auth.vkey}
+	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.VKey, AuthorityVKey: e.auth.VKey}
 	e.srv = httptest.NewServer(ghttp.NewServer(n, info, filepath.Join(dir, "log"), reg, nil))
 	t.Cleanup(func() {
 		e.srv.Close()
@@ -85,7 +70,7 @@ func (e *env) sign(kind entry.Kind, body string, signers ...key) []byte {
 	e.t.Helper()
 	ss := make([]note.Signer, len(signers))
 	for i, k := range signers {
-		ss[i] = k.s
+		ss[i] = k.S
 	}
 	raw, err := entry.Sign(kind, []byte(body), ss...)
 	if err != nil {
@@ -120,7 +105,7 @@ func (e *env) mustPost(raw []byte) guarantor.Receipt {
 
 func (e *env) register(k key, role string) {
 	e.t.Helper()
-	e.mustPost(e.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T00:00:00Z"}`, k.vkey, role), e.auth))
+	e.mustPost(e.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T00:00:00Z"}`, k.VKey, role), e.auth))
 }
 
 func obs(id, at string, extra string) string {
@@ -133,7 +118,7 @@ func TestReceiptVerifiesAndResubmissionIsIdempotent(t *testing.T) {
 	e.register(mon, "monitor")
 	raw := e.sign(entry.KindObservation, obs("o1", "2025-03-01T12:00:00Z", ""), mon)
 	rc := e.mustPost(raw)
-	logV, _ := note.NewVerifier(e.logK.vkey)
+	logV, _ := note.NewVerifier(e.logK.VKey)
 	if _, err := rc.Verify(logV, raw); err != nil {
 		t.Fatalf("receipt does not verify: %v", err)
 	}
@@ -153,7 +138,7 @@ func TestReceiptVerifiesAndResubmissionIsIdempotent(t *testing.T) {
 	if err := json.NewDecoder(r.Body).Decode(&ev); err != nil {
 		t.Fatal(err)
 	}
-	if ev.Kind != "observation" || ev.Note != string(raw) || len(ev.Signers) != 1 || ev.Signers[0] != mon.id {
+	if ev.Kind != "observation" || ev.Note != string(raw) || len(ev.Signers) != 1 || ev.Signers[0] != mon.ID {
 		t.Fatalf("entry view = %+v", ev)
 	}
 }
@@ -166,7 +151,7 @@ func TestRejections(t *testing.T) {
 	e.register(mon, "monitor")
 	e.register(party, "party:UA")
 	e.register(revoked, "monitor")
-	e.mustPost(e.sign(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"device lost","effective":"2025-02-01T00:00:00Z"}`, revoked.id), e.auth))
+	e.mustPost(e.sign(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"device lost","effective":"2025-02-01T00:00:00Z"}`, revoked.ID), e.auth))
 	e.mustPost(e.sign(entry.KindObservation, obs("dup", "2025-03-01T12:00:00Z", ""), mon))
 
 	good := e.sign(entry.KindObservation, obs("g", "2025-03-01T12:00:00Z", ""), mon)
@@ -188,8 +173,8 @@ func TestRejections(t *testing.T) {
 		{"revoked signer", e.sign(entry.KindObservation, obs("r", "2025-03-01T12:00:00Z", ""), revoked), 403, guarantor.ERevoked, "signature"},
 		{"outside window", e.sign(entry.KindObservation, obs("w", "2026-03-01T12:00:00Z", ""), mon), 403, guarantor.EOutOfWindow, "signature"},
 		{"outside role", e.sign(entry.KindObservation, obs("p", "2025-03-01T12:00:00Z", ""), party), 403, guarantor.EForbidden, "signature"},
-		{"key entry by a monitor", e.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T00:00:00Z"}`, stranger.vkey), mon), 403, guarantor.EForbidden, "signature"},
-		{"revocation by a monitor", e.sign(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"x","effective":"2025-02-01T00:00:00Z"}`, party.id), mon), 403, guarantor.EForbidden, "signature"},
+		{"key entry by a monitor", e.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T00:00:00Z"}`, stranger.VKey), mon), 403, guarantor.EForbidden, "signature"},
+		{"revocation by a monitor", e.sign(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"x","effective":"2025-02-01T00:00:00Z"}`, party.ID), mon), 403, guarantor.EForbidden, "signature"},
 		{"unknown kind", e.sign("ceasefire", `{"a":1}`, mon), 400, guarantor.EUnsupported, "kind"},
 		{"schema violation", e.sign(entry.KindObservation, obs("s", "2025-03-01T12:00:00Z", `,"bearing_deg":400`), mon), 400, guarantor.EInvalid, "/bearing_deg"},
 		{"unknown field", e.sign(entry.KindObservation, obs("s", "2025-03-01T12:00:00Z", `,"mood":"tense"`), mon), 400, guarantor.EInvalid, "/mood"},
@@ -265,7 +250,7 @@ func TestTilesAndInfo(t *testing.T) {
 	if err := json.NewDecoder(r.Body).Decode(&info); err != nil {
 		t.Fatal(err)
 	}
-	if info.LogVKey != e.logK.vkey || info.Size != 1 {
+	if info.LogVKey != e.logK.VKey || info.Size != 1 {
 		t.Fatalf("/v1/log = %+v", info)
 	}
 	if r := get("/v1/schemas/observation.json"); r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/schema+json" {

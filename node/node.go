@@ -33,7 +33,6 @@ import (
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/registry"
 	"github.com/transparency-dev/tessera"
-	"golang.org/x/mod/sumdb/note"
 )
 
 // Config configures a Node. Log, Store and AuthorityVKey are required.
@@ -228,7 +227,7 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 	registryChange := e.Kind == entry.KindKey || e.Kind == entry.KindRevocation
 	var keyID string
 	if kb, ok := body.(*entry.KeyBody); ok {
-		keyID = vkeyID(kb.VKey)
+		keyID, _ = entry.VKeyID(kb.VKey) // validated above
 		n.mu.Lock()
 		n.keyPending[keyID]++
 		n.mu.Unlock()
@@ -286,7 +285,7 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 
 	fut := n.log.Add(ctx, raw)
 	added = true
-	go n.settle(p, fut, string(leaf), obsKey, unlockGate, registryChange)
+	go n.settle(p, fut, string(leaf), obsKey, unlockGate)
 
 	select {
 	case <-p.done:
@@ -395,7 +394,7 @@ func (n *Node) claimObservation(ctx context.Context, key, leaf, signer, id strin
 
 // settle waits for the entry to be integrated and applied to the
 // projection, then releases the gate and the in-flight claims.
-func (n *Node) settle(p *pending, fut tessera.IndexFuture, leaf, obsKey string, unlockGate func(), registryChange bool) {
+func (n *Node) settle(p *pending, fut tessera.IndexFuture, leaf, obsKey string, unlockGate func()) {
 	idx, err := fut()
 	if err != nil {
 		unlockGate()
@@ -467,12 +466,3 @@ func (n *Node) Store() Store { return n.store }
 
 // Log returns the transparency log.
 func (n *Node) Log() *ledger.Log { return n.log }
-
-// vkeyID returns the name+hash of a validated verifier key string.
-func vkeyID(vkey string) string {
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return vkey
-	}
-	return entry.KeyID(v.Name(), v.KeyHash())
-}

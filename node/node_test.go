@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -19,21 +20,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-type key struct {
-	s    note.Signer
-	vkey string
-	id   string
-}
+type key = testkeys.Key
 
-func newKey(t testing.TB, name string) key {
-	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := note.NewSigner(skey)
-	return key{s, vkey, entry.KeyID(s.Name(), s.KeyHash())}
-}
+var newKey = testkeys.New
 
 type fixture struct {
 	t     testing.TB
@@ -68,7 +57,7 @@ func (f *fixture) open() {
 	if f.store, err = sqlite.Open(ctx, filepath.Join(f.dir, "p.db")); err != nil {
 		f.t.Fatal(err)
 	}
-	if f.n, err = node.New(ctx, node.Config{Log: f.lg, Store: f.store, AuthorityVKey: f.auth.vkey}); err != nil {
+	if f.n, err = node.New(ctx, node.Config{Log: f.lg, Store: f.store, AuthorityVKey: f.auth.VKey}); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -85,7 +74,7 @@ func (f *fixture) close() {
 
 func (f *fixture) sign(kind entry.Kind, body string, k key) []byte {
 	f.t.Helper()
-	raw, err := entry.Sign(kind, []byte(body), k.s)
+	raw, err := entry.Sign(kind, []byte(body), k.S)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -93,7 +82,7 @@ func (f *fixture) sign(kind entry.Kind, body string, k key) []byte {
 }
 
 func (f *fixture) keyEntry(k key) []byte {
-	return f.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","not_before":"2025-01-01T00:00:00Z","not_after":"2026-01-01T00:00:00Z"}`, k.vkey), f.auth)
+	return f.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","not_before":"2025-01-01T00:00:00Z","not_after":"2026-01-01T00:00:00Z"}`, k.VKey), f.auth)
 }
 
 func obs(id string, minute int) string {
@@ -122,7 +111,7 @@ func (f *fixture) replay() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	reg, _ := registry.New(f.auth.vkey)
+	reg, _ := registry.New(f.auth.VKey)
 	for e, err := range f.lg.Entries(ctx, 0, size) {
 		if err != nil {
 			f.t.Fatal(err)
@@ -223,7 +212,7 @@ func TestRegistryChangesRaceWithObservations(t *testing.T) {
 		for i := range 5 {
 			f.must(f.keyEntry(newKey(t, fmt.Sprintf("monitor.new%d", i))))
 		}
-		f.must(f.sign(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"compromised","effective":"2025-03-01T12:40:00Z"}`, mon.id), f.auth))
+		f.must(f.sign(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"compromised","effective":"2025-03-01T12:40:00Z"}`, mon.ID), f.auth))
 	}()
 	wg.Wait()
 	f.replay()
@@ -293,7 +282,7 @@ func TestKeyNotYetIntegrated(t *testing.T) {
 	if _, err := f.submit(raw); guarantor.ErrorCode(err) != guarantor.EUnknownKey {
 		t.Fatalf("no key entry anywhere: %v, want %s", err, guarantor.EUnknownKey)
 	}
-	f.n.MarkKeyPending(mon.id)
+	f.n.MarkKeyPending(mon.ID)
 	if _, err := f.submit(raw); guarantor.ErrorCode(err) != guarantor.ETooEarly {
 		t.Fatalf("key entry in flight: %v, want %s", err, guarantor.ETooEarly)
 	}

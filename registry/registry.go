@@ -229,7 +229,7 @@ func (r *Registry) Restore(k Key) error {
 	if err != nil {
 		return fmt.Errorf("registry: restore %s: %w", k.ID, err)
 	}
-	if id := entry.KeyID(v.Name(), v.KeyHash()); id != k.ID {
+	if id, _ := entry.VKeyID(k.VKey); id != k.ID {
 		return fmt.Errorf("registry: restore: id %s does not match vkey %s", k.ID, id)
 	}
 	k.verifier = v

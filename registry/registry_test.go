@@ -1,8 +1,8 @@
 package registry_test
 
 import (
-	"crypto/rand"
 	"fmt"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"testing"
 
 	"github.com/guarantor/guarantor"
@@ -11,24 +11,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-type key struct {
-	s    note.Signer
-	vkey string
-	id   string
-}
+type key = testkeys.Key
 
-func newKey(t *testing.T, name string) key {
-	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key{s, vkey, entry.KeyID(s.Name(), s.KeyHash())}
-}
+var newKey = testkeys.New
 
 func sign(t *testing.T, kind entry.Kind, body string, signers ...note.Signer) []byte {
 	t.Helper()
@@ -40,7 +25,7 @@ func sign(t *testing.T, kind entry.Kind, body string, signers ...note.Signer) []
 }
 
 func keyBody(k key, role string) string {
-	return fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T23:59:59Z"}`, k.vkey, role)
+	return fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2025-01-01T00:00:00Z","not_after":"2025-12-31T23:59:59Z"}`, k.VKey, role)
 }
 
 func obs(id, at string) string {
@@ -56,7 +41,7 @@ type log struct {
 }
 
 func newLog(t *testing.T, auth key) *log {
-	reg, err := registry.New(auth.vkey)
+	reg, err := registry.New(auth.VKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,30 +69,30 @@ func TestOnlyTheAuthorityRegistersAndRevokes(t *testing.T) {
 	auth, mon, other := newKey(t, "authority"), newKey(t, "monitor.a"), newKey(t, "monitor.b")
 	l := newLog(t, auth)
 	// A monitor may not register a key, even its own or another's.
-	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), mon.s)); got != guarantor.EUnknownKey {
+	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), mon.S)); got != guarantor.EUnknownKey {
 		t.Fatalf("unregistered signer registering a key: %q, want %q", got, guarantor.EUnknownKey)
 	}
-	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.s))
-	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), mon.s)); got != guarantor.EForbidden {
+	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.S))
+	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), mon.S)); got != guarantor.EForbidden {
 		t.Fatalf("registered monitor registering a key: %q, want %q", got, guarantor.EForbidden)
 	}
 	// Co-signing with the authority does not make it acceptable either.
-	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), auth.s, mon.s)); got != guarantor.EForbidden {
+	if got := l.admit(sign(t, entry.KindKey, keyBody(other, "monitor"), auth.S, mon.S)); got != guarantor.EForbidden {
 		t.Fatalf("key entry co-signed by a monitor: %q, want %q", got, guarantor.EForbidden)
 	}
-	rev := fmt.Sprintf(`{"key":%q,"reason":"lost","effective":"2025-06-01T00:00:00Z"}`, mon.id)
-	if got := l.admit(sign(t, entry.KindRevocation, rev, mon.s)); got != guarantor.EForbidden {
+	rev := fmt.Sprintf(`{"key":%q,"reason":"lost","effective":"2025-06-01T00:00:00Z"}`, mon.ID)
+	if got := l.admit(sign(t, entry.KindRevocation, rev, mon.S)); got != guarantor.EForbidden {
 		t.Fatalf("monitor revoking: %q, want %q", got, guarantor.EForbidden)
 	}
-	l.must(sign(t, entry.KindRevocation, rev, auth.s))
-	if got := l.admit(sign(t, entry.KindRevocation, rev, auth.s)); got != guarantor.EConflict {
+	l.must(sign(t, entry.KindRevocation, rev, auth.S))
+	if got := l.admit(sign(t, entry.KindRevocation, rev, auth.S)); got != guarantor.EConflict {
 		t.Fatalf("second revocation: %q, want %q", got, guarantor.EConflict)
 	}
-	if got := l.admit(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.s)); got != guarantor.EConflict {
+	if got := l.admit(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.S)); got != guarantor.EConflict {
 		t.Fatalf("re-registering: %q, want %q", got, guarantor.EConflict)
 	}
 	// The authority signs only registry entries.
-	if got := l.admit(sign(t, entry.KindObservation, obs("x", "2025-02-01T00:00:00Z"), auth.s)); got != guarantor.EForbidden {
+	if got := l.admit(sign(t, entry.KindObservation, obs("x", "2025-02-01T00:00:00Z"), auth.S)); got != guarantor.EForbidden {
 		t.Fatalf("authority observing: %q, want %q", got, guarantor.EForbidden)
 	}
 }
@@ -115,16 +100,16 @@ func TestOnlyTheAuthorityRegistersAndRevokes(t *testing.T) {
 func TestRevokedKey(t *testing.T) {
 	auth, mon := newKey(t, "authority"), newKey(t, "monitor.a")
 	l := newLog(t, auth)
-	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.s))
-	l.must(sign(t, entry.KindObservation, obs("before", "2025-05-01T00:00:00Z"), mon.s))
-	l.must(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"device captured","effective":"2025-06-01T00:00:00Z"}`, mon.id), auth.s))
+	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.S))
+	l.must(sign(t, entry.KindObservation, obs("before", "2025-05-01T00:00:00Z"), mon.S))
+	l.must(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"device captured","effective":"2025-06-01T00:00:00Z"}`, mon.ID), auth.S))
 	// After the revocation: times at or after effective are refused...
-	if got := l.admit(sign(t, entry.KindObservation, obs("after", "2025-06-01T00:00:00Z"), mon.s)); got != guarantor.ERevoked {
+	if got := l.admit(sign(t, entry.KindObservation, obs("after", "2025-06-01T00:00:00Z"), mon.S)); got != guarantor.ERevoked {
 		t.Fatalf("observation at effective time: %q, want %q", got, guarantor.ERevoked)
 	}
 	// ...while a late report of an earlier observation stands.
-	l.must(sign(t, entry.KindObservation, obs("late", "2025-05-31T23:59:59Z"), mon.s))
-	k, _ := l.reg.Key(mon.id)
+	l.must(sign(t, entry.KindObservation, obs("late", "2025-05-31T23:59:59Z"), mon.S))
+	k, _ := l.reg.Key(mon.ID)
 	if k.Revoked == nil || k.Revoked.Index != 2 || k.Revoked.Reason != "device captured" {
 		t.Fatalf("revocation recorded as %+v", k.Revoked)
 	}
@@ -134,29 +119,29 @@ func TestRolesAndWindows(t *testing.T) {
 	auth, mon, party, sensor := newKey(t, "authority"), newKey(t, "monitor.a"), newKey(t, "party.ua"), newKey(t, "camera.7")
 	l := newLog(t, auth)
 	// Unregistered: unknown.
-	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2025-02-01T00:00:00Z"), mon.s)); got != guarantor.EUnknownKey {
+	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2025-02-01T00:00:00Z"), mon.S)); got != guarantor.EUnknownKey {
 		t.Fatalf("unregistered signer: %q", got)
 	}
-	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.s))
-	l.must(sign(t, entry.KindKey, keyBody(party, "party:UA"), auth.s))
-	l.must(sign(t, entry.KindKey, keyBody(sensor, "sensor"), auth.s))
-	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2025-02-01T00:00:00Z"), party.s)); got != guarantor.EForbidden {
+	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.S))
+	l.must(sign(t, entry.KindKey, keyBody(party, "party:UA"), auth.S))
+	l.must(sign(t, entry.KindKey, keyBody(sensor, "sensor"), auth.S))
+	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2025-02-01T00:00:00Z"), party.S)); got != guarantor.EForbidden {
 		t.Fatalf("party observing: %q, want %q", got, guarantor.EForbidden)
 	}
-	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2024-12-31T23:59:59Z"), mon.s)); got != guarantor.EOutOfWindow {
+	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2024-12-31T23:59:59Z"), mon.S)); got != guarantor.EOutOfWindow {
 		t.Fatalf("before not_before: %q, want %q", got, guarantor.EOutOfWindow)
 	}
-	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2026-01-01T00:00:00Z"), mon.s)); got != guarantor.EOutOfWindow {
+	if got := l.admit(sign(t, entry.KindObservation, obs("a", "2026-01-01T00:00:00Z"), mon.S)); got != guarantor.EOutOfWindow {
 		t.Fatalf("after not_after: %q, want %q", got, guarantor.EOutOfWindow)
 	}
-	l.must(sign(t, entry.KindObservation, obs("a", "2025-12-31T23:59:59Z"), mon.s))
+	l.must(sign(t, entry.KindObservation, obs("a", "2025-12-31T23:59:59Z"), mon.S))
 	// Jointly signed by two observing keys: both are checked.
-	l.must(sign(t, entry.KindObservation, obs("b", "2025-03-01T00:00:00Z"), mon.s, sensor.s))
-	if got := l.admit(sign(t, entry.KindObservation, obs("c", "2025-03-01T00:00:00Z"), mon.s, party.s)); got != guarantor.EForbidden {
+	l.must(sign(t, entry.KindObservation, obs("b", "2025-03-01T00:00:00Z"), mon.S, sensor.S))
+	if got := l.admit(sign(t, entry.KindObservation, obs("c", "2025-03-01T00:00:00Z"), mon.S, party.S)); got != guarantor.EForbidden {
 		t.Fatalf("co-signed by a party: %q, want %q", got, guarantor.EForbidden)
 	}
 	// A forged signature is refused as such.
-	forged := sign(t, entry.KindObservation, obs("d", "2025-03-01T00:00:00Z"), mon.s)
+	forged := sign(t, entry.KindObservation, obs("d", "2025-03-01T00:00:00Z"), mon.S)
 	forged[len(forged)-3] ^= 1
 	if got := l.admit(forged); got != guarantor.EUnauthorized && got != guarantor.EInvalid {
 		t.Fatalf("forged signature: %q", got)
@@ -166,10 +151,10 @@ func TestRolesAndWindows(t *testing.T) {
 func TestRestoreMatchesReplay(t *testing.T) {
 	auth, a, b := newKey(t, "authority"), newKey(t, "monitor.a"), newKey(t, "monitor.b")
 	l := newLog(t, auth)
-	l.must(sign(t, entry.KindKey, keyBody(a, "monitor"), auth.s))
-	l.must(sign(t, entry.KindKey, keyBody(b, "analyst"), auth.s))
-	l.must(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"rotated","effective":"2025-03-01T00:00:00Z"}`, a.id), auth.s))
-	restored, err := registry.New(auth.vkey)
+	l.must(sign(t, entry.KindKey, keyBody(a, "monitor"), auth.S))
+	l.must(sign(t, entry.KindKey, keyBody(b, "analyst"), auth.S))
+	l.must(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"rotated","effective":"2025-03-01T00:00:00Z"}`, a.ID), auth.S))
+	restored, err := registry.New(auth.VKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,9 +164,9 @@ func TestRestoreMatchesReplay(t *testing.T) {
 		}
 	}
 	for _, raw := range [][]byte{
-		sign(t, entry.KindObservation, obs("x", "2025-04-01T00:00:00Z"), a.s),
-		sign(t, entry.KindObservation, obs("y", "2025-02-01T00:00:00Z"), a.s),
-		sign(t, entry.KindObservation, obs("z", "2025-04-01T00:00:00Z"), b.s),
+		sign(t, entry.KindObservation, obs("x", "2025-04-01T00:00:00Z"), a.S),
+		sign(t, entry.KindObservation, obs("y", "2025-02-01T00:00:00Z"), a.S),
+		sign(t, entry.KindObservation, obs("z", "2025-04-01T00:00:00Z"), b.S),
 	} {
 		e, _ := entry.Parse(raw)
 		body, _ := e.Validate()

@@ -22,7 +22,6 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/registry"
-	"golang.org/x/mod/sumdb/note"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -233,7 +232,7 @@ func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 	}
 	switch b := r.Body.(type) {
 	case *entry.KeyBody:
-		id, err := keyID(b.VKey)
+		id, err := entry.VKeyID(b.VKey)
 		if err != nil {
 			return err
 		}
@@ -395,13 +394,4 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-// keyID returns name+hash of a verifier key string name+hash+key.
-func keyID(vkey string) (string, error) {
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return "", fmt.Errorf("malformed vkey %q: %w", vkey, err)
-	}
-	return entry.KeyID(v.Name(), v.KeyHash()), nil
 }

@@ -3,8 +3,8 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,29 +13,16 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/store/sqlite"
-	"golang.org/x/mod/sumdb/note"
 )
 
-type key struct {
-	s    note.Signer
-	vkey string
-	id   string
-}
+type key = testkeys.Key
 
-func newKey(tb testing.TB, name string) key {
-	tb.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, _ := note.NewSigner(skey)
-	return key{s, vkey, entry.KeyID(s.Name(), s.KeyHash())}
-}
+var newKey = testkeys.New
 
 // record signs body and turns it into the record the follower would apply.
 func record(tb testing.TB, index uint64, kind entry.Kind, body string, signer key) node.Record {
 	tb.Helper()
-	raw, err := entry.Sign(kind, []byte(body), signer.s)
+	raw, err := entry.Sign(kind, []byte(body), signer.S)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -47,7 +34,7 @@ func record(tb testing.TB, index uint64, kind entry.Kind, body string, signer ke
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return node.Record{Index: index, LeafHash: guarantor.LeafHash(raw), Raw: raw, Kind: kind, Signers: []string{signer.id}, Body: b}
+	return node.Record{Index: index, LeafHash: guarantor.LeafHash(raw), Raw: raw, Kind: kind, Signers: []string{signer.ID}, Body: b}
 }
 
 // sample returns a registry-valid sequence: two keys, observations, a
@@ -58,8 +45,8 @@ func sample(tb testing.TB, nObs int) []node.Record {
 	add := func(kind entry.Kind, body string, k key) {
 		recs = append(recs, record(tb, uint64(len(recs)), kind, body, k))
 	}
-	add(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","label":"Team A","not_before":"2025-01-01T00:00:00Z","not_after":"2026-01-01T00:00:00Z","zones":["donetsk-north"]}`, mon.vkey), auth)
-	add(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"sensor","not_before":"2025-01-01T00:00:00Z","not_after":"2026-01-01T00:00:00Z"}`, cam.vkey), auth)
+	add(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"monitor","label":"Team A","not_before":"2025-01-01T00:00:00Z","not_after":"2026-01-01T00:00:00Z","zones":["donetsk-north"]}`, mon.VKey), auth)
+	add(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"sensor","not_before":"2025-01-01T00:00:00Z","not_after":"2026-01-01T00:00:00Z"}`, cam.VKey), auth)
 	for i := range nObs {
 		k := mon
 		if i%3 == 0 {
@@ -67,7 +54,7 @@ func sample(tb testing.TB, nObs int) []node.Record {
 		}
 		add(entry.KindObservation, fmt.Sprintf(`{"id":"o-%d","observed_at":"2025-03-01T12:%02d:%02d.5Z","location":{"type":"Point","coordinates":[37.8%d,48.0]},"category":"shelling","count":%d,"accuracy_m":250.5,"evidence":[{"sha256":"%064x","media_type":"image/jpeg"}],"text":"tab\there"}`, i, i/60%60, i%60, i, i+1, i), k)
 	}
-	add(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"rotated","effective":"2025-06-01T00:00:00Z"}`, cam.id), auth)
+	add(entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"rotated","effective":"2025-06-01T00:00:00Z"}`, cam.ID), auth)
 	bad := record(tb, uint64(len(recs)), entry.KindObservation, `{"id":"x","observed_at":"2025-03-01T12:00:00Z","location":{"type":"Point","coordinates":[37.8,48.0]},"category":"shelling"}`, newKey(tb, "stranger"))
 	bad.Body, bad.Rejected = nil, "signer stranger is not a registered key"
 	recs = append(recs, bad)
