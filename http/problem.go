@@ -45,9 +45,20 @@ func StatusOf(code string) int {
 	return http.StatusInternalServerError
 }
 
-// problem writes err as application/problem+json. Internal errors are
-// logged and answered without their detail.
+// problem writes err as application/problem+json.
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.problemOf(r, err)
+	if p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// problemOf turns err into a problem. Internal errors are logged and
+// described without their detail.
+func (s *Server) problemOf(r *http.Request, err error) Problem {
 	p := Problem{Code: guarantor.EInternal, Detail: "internal error; it has been logged", Instance: r.URL.Path}
 	var ge *guarantor.Error
 	if errors.As(err, &ge) {
@@ -59,10 +70,5 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	p.Status = StatusOf(p.Code)
 	p.Type = ProblemType(p.Code)
 	p.Title = http.StatusText(p.Status)
-	if p.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	return p
 }

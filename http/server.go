@@ -5,6 +5,7 @@
 // Who may call what (the authorisation table):
 //
 //	POST /v1/entries            anyone; the entry's own signatures decide whether it is accepted
+//	POST /v1/entries:batch      anyone; as above, note by note
 //	GET  /v1/log                anyone
 //	GET  /v1/entries/{index}    anyone (published entries only)
 //	GET  /v1/schemas/{file}     anyone
@@ -61,6 +62,7 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 	}
 	s := &Server{node: n, info: info, logger: logger, mux: http.NewServeMux(), metrics: gatherer}
 	s.mux.HandleFunc("POST /v1/entries", s.handleSubmit)
+	s.mux.HandleFunc("POST /v1/entries:batch", s.handleBatch)
 	s.mux.HandleFunc("GET /v1/log", s.handleLog)
 	s.mux.HandleFunc("GET /v1/entries/{index}", s.handleEntry)
 	s.mux.HandleFunc("GET /v1/schemas/{file}", s.handleSchema)

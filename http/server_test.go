@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -261,5 +262,96 @@ func TestTilesAndInfo(t *testing.T) {
 	}
 	if r := get("/metrics"); r.StatusCode != 200 {
 		t.Fatalf("metrics: %s", r.Status)
+	}
+}
+
+func (e *env) postBatch(lines []string) (*http.Response, []ghttp.BatchResult, []byte) {
+	e.t.Helper()
+	resp, err := http.Post(e.srv.URL+"/v1/entries:batch", "application/x-ndjson", strings.NewReader(strings.Join(lines, "\n")+"\n"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out []ghttp.BatchResult
+	if resp.StatusCode == http.StatusOK {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		for dec.More() {
+			var r ghttp.BatchResult
+			if err := dec.Decode(&r); err != nil {
+				e.t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+	}
+	return resp, out, b
+}
+
+func quote(raw []byte) string {
+	b, _ := json.Marshal(string(raw))
+	return string(b)
+}
+
+func TestBatch(t *testing.T) {
+	e := newEnv(t)
+	mon := newKey(t, "monitor.a")
+	e.register(mon, "monitor")
+	first := e.sign(entry.KindObservation, obs("b0", "2025-03-01T12:00:00Z", ""), mon)
+	e.mustPost(first)
+	var lines []string
+	var raws [][]byte
+	for i := range 50 {
+		raw := e.sign(entry.KindObservation, obs(fmt.Sprintf("b%d", i+1), "2025-03-01T12:00:00Z", ""), mon)
+		raws = append(raws, raw)
+		lines = append(lines, quote(raw))
+	}
+	lines = append(lines, quote(first))                                                                                // already logged
+	lines = append(lines, quote(e.sign(entry.KindObservation, obs("bad", "2025-03-01T12:00:00Z", `,"count":0`), mon))) // schema
+	lines = append(lines, quote(raws[3]))                                                                              // twice in one batch
+	resp, res, body := e.postBatch(lines)
+	if resp.StatusCode != 200 || len(res) != 53 {
+		t.Fatalf("batch: %s, %d results: %s", resp.Status, len(res), body)
+	}
+	logV, _ := note.NewVerifier(e.logK.VKey)
+	indexes := map[uint64]bool{}
+	for i := range 50 {
+		if res[i].Receipt == nil || (!res[i].Created && i != 3) {
+			t.Fatalf("note %d: %+v", i, res[i])
+		}
+		if _, err := res[i].Receipt.Verify(logV, raws[i]); err != nil {
+			t.Fatalf("receipt %d: %v", i, err)
+		}
+		indexes[res[i].Receipt.Index] = true
+	}
+	if len(indexes) != 50 {
+		t.Fatalf("%d distinct indexes for 50 notes", len(indexes))
+	}
+	if res[50].Receipt == nil || res[50].Created || res[50].Receipt.Index != 1 {
+		t.Fatalf("already logged note: %+v", res[50])
+	}
+	if p := res[51].Problem; p == nil || p.Code != guarantor.EInvalid || p.Field != "/count" {
+		t.Fatalf("invalid note: %+v", res[51])
+	}
+	// The same note twice in one batch: one index, created exactly once.
+	if res[52].Receipt == nil || res[52].Receipt.Index != res[3].Receipt.Index || res[52].Created == res[3].Created {
+		t.Fatalf("note twice in a batch: %+v vs %+v", res[52], res[3])
+	}
+	if got := e.node.Applied(); got != 52 {
+		t.Fatalf("log size %d, want 52", got)
+	}
+
+	// Framing errors refuse the whole request and log nothing.
+	for name, lines := range map[string][]string{
+		"not a string": {quote(raws[0]), `{"note":1}`},
+		"too many":     slices.Repeat([]string{quote(raws[0])}, ghttp.MaxBatchNotes+1),
+		"empty":        {""},
+	} {
+		resp, _, body := e.postBatch(lines)
+		if resp.StatusCode < 400 || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %s %s", name, resp.Status, body)
+		}
+	}
+	if got := e.node.Applied(); got != 52 {
+		t.Fatalf("log size %d after refused batches", got)
 	}
 }
