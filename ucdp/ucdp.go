@@ -12,13 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Event is one UCDP GED event (the columns guarantor uses).
 type Event struct {
+	Line             int // line in the file where the row starts, 1-based
 	ID               int64
 	RelID            string
 	Year             int
@@ -74,18 +77,27 @@ var required = []string{
 // Reader streams events from UCDP GED CSV. Memory use does not grow with
 // the file.
 type Reader struct {
-	csv *csv.Reader
-	col map[string]int
+	csv    *csv.Reader
+	col    map[string]int
+	header []string
 }
+
+// MaxField is the longest field accepted, in bytes; UCDP's longest, the
+// source articles, stay far below it.
+const MaxField = 64 << 10
 
 // NewReader reads and checks the header.
 func NewReader(r io.Reader) (*Reader, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("the file is empty; a UCDP GED CSV starts with a header line naming its columns")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read UCDP header: %w", err)
 	}
+	header = slices.Clone(header)
 	col := make(map[string]int, len(header))
 	for i, h := range header {
 		col[strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")] = i
@@ -100,7 +112,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, fmt.Errorf("not a UCDP GED file: header lacks %s", strings.Join(missing, ", "))
 	}
 	cr.FieldsPerRecord = len(header)
-	return &Reader{csv: cr, col: col}, nil
+	return &Reader{csv: cr, col: col, header: header}, nil
 }
 
 // Next returns the next event, io.EOF at the end, or a *RowError for a
@@ -119,8 +131,17 @@ func (r *Reader) Next() (*Event, error) {
 		return nil, err
 	}
 	line, _ := r.csv.FieldPos(0)
+	for i, f := range rec {
+		if len(f) > MaxField {
+			return nil, &RowError{Line: line, Column: r.header[i], Err: fmt.Errorf("field is %d bytes; the limit is %d", len(f), MaxField)}
+		}
+		if !utf8.ValidString(f) {
+			return nil, &RowError{Line: line, Column: r.header[i], Err: errors.New("not valid UTF-8 (convert the file to UTF-8 first)")}
+		}
+	}
 	p := rowParser{rec: rec, col: r.col, line: line}
 	ev := &Event{
+		Line:             line,
 		ID:               p.int64("id"),
 		RelID:            p.str("relid"),
 		Year:             p.int("year"),

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/scenario"
-	"github.com/guarantor/guarantor/ucdp"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -61,8 +59,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	var notBefore, notAfter time.Time
 	source := "generated scenario (SYNTHETIC)"
 	if *ucdpFile != "" {
-		if items, err = loadUCDP(*ucdpFile, e.stderr); err != nil {
-			return err
+		if _, err := os.Stat(*ucdpFile); err != nil {
+			return fmt.Errorf("--ucdp: %w", err)
 		}
 		keyNames = []string{"analyst.ucdp-import"}
 		notBefore, notAfter = time.Date(1989, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(1, 0, 0)
@@ -122,8 +120,18 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 
 	start := time.Now()
-	created, dup, err := submitObservations(ctx, c, signers, items, *workers)
-	if err != nil {
+	var created, dup int
+	total := len(items)
+	if *ucdpFile != "" {
+		// Real data goes through the real import path.
+		stats, err := importUCDP(ctx, c, signers[0], *ucdpFile, importOptions{batch: 250, concurrency: 4, progress: "none"}, e.stderr)
+		if err != nil {
+			stop()
+			return errors.Join(err, <-served)
+		}
+		created, dup = int(stats.created.Load()), int(stats.duplicates.Load())
+		total = int(stats.read.Load())
+	} else if created, dup, err = submitObservations(ctx, c, signers, items, *workers); err != nil {
 		stop()
 		return errors.Join(err, <-served)
 	}
@@ -133,7 +141,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "guarantor demo: %s\n", source)
 	fmt.Fprintf(w, "  data directory: %s\n", dir)
 	fmt.Fprintf(w, "  submitted %d observations (%d new, %d already logged) from %d keys in %s (%.0f/s)\n",
-		len(items), created, dup, len(keyNames), elapsed.Round(time.Millisecond), float64(len(items))/elapsed.Seconds())
+		total, created, dup, len(keyNames), elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
 	fmt.Fprintf(w, "  serving on %s\n", url)
 	fmt.Fprintf(w, "  log:        %s/v1/log\n", url)
 	fmt.Fprintf(w, "  checkpoint: %s/log/checkpoint\n", url)
@@ -203,38 +211,4 @@ func submitObservations(ctx context.Context, c *client, signers []note.Signer, i
 		err = ctx.Err()
 	}
 	return created, dup, err
-}
-
-// loadUCDP reads every event of a UCDP GED CSV file as an observation.
-// Rows that do not parse are reported on w and skipped.
-func loadUCDP(path string, w io.Writer) ([]demoItem, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open UCDP file: %w", err)
-	}
-	defer f.Close()
-	r, err := ucdp.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var items []demoItem
-	for {
-		ev, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var rowErr *ucdp.RowError
-		if errors.As(err, &rowErr) {
-			fmt.Fprintf(w, "guarantor demo: skipping %s: %v\n", path, rowErr)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		items = append(items, demoItem{obs: ev.Observation()})
-	}
-	if len(items) == 0 {
-		return nil, fmt.Errorf("%s holds no UCDP events", path)
-	}
-	return items, nil
 }
