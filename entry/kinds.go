@@ -217,6 +217,9 @@ type Observation struct {
 // Categories lists the observation categories, in schema order.
 var Categories = []string{"shelling", "small_arms", "drone_strike", "air_strike", "missile_strike", "explosion_heard", "heavy_weapon_sighting", "troop_movement", "mine", "movement_restriction", "civilian_casualty", "infrastructure_damage", "other"}
 
+// SourceTypes lists the observation source types, in schema order.
+var SourceTypes = []string{"patrol", "camera", "uav", "satellite", "acoustic", "partner", "open_source"}
+
 // Time returns the time an entry claims for itself, which validity windows
 // and revocations are judged against, and whether it has one. Key and
 // revocation entries are signed by the authority, whose key has no window.

@@ -9,6 +9,8 @@
 //	GET  /v1/log                anyone
 //	GET  /v1/entries/{index}    anyone (published entries only)
 //	GET  /v1/schemas/{file}     anyone
+//	GET  /v1/observations.csv   anyone (open data; observations hold no personal data)
+//	GET  /v1/observations.geojson anyone (as above)
 //	GET  /log/checkpoint        anyone (C2SP tlog-tiles)
 //	GET  /log/tile/...          anyone (C2SP tlog-tiles)
 //	GET  /healthz               anyone
@@ -66,6 +68,8 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 	s.mux.HandleFunc("GET /v1/log", s.handleLog)
 	s.mux.HandleFunc("GET /v1/entries/{index}", s.handleEntry)
 	s.mux.HandleFunc("GET /v1/schemas/{file}", s.handleSchema)
+	s.mux.HandleFunc("GET /v1/observations.csv", s.handleObservationsCSV)
+	s.mux.HandleFunc("GET /v1/observations.geojson", s.handleObservationsGeoJSON)
 	s.mux.Handle("GET /log/", http.StripPrefix("/log/", ledger.TileHandler(logDir)))
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	if gatherer != nil {

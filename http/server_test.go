@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"github.com/guarantor/guarantor/internal/testkeys"
@@ -353,5 +354,62 @@ func TestBatch(t *testing.T) {
 	}
 	if got := e.node.Applied(); got != 52 {
 		t.Fatalf("log size %d after refused batches", got)
+	}
+}
+
+func TestObservationExports(t *testing.T) {
+	e := newEnv(t)
+	mon := newKey(t, "monitor.a")
+	e.register(mon, "monitor")
+	e.mustPost(e.sign(entry.KindObservation, obs("a", "2025-03-01T12:00:00Z", `,"count":4,"source_type":"patrol","text":"comma, and \"quote\""`), mon))
+	e.mustPost(e.sign(entry.KindObservation, `{"id":"b","observed_at":"2025-03-02T12:00:00Z","location":{"type":"Point","coordinates":[39.5,48.6]},"category":"mine","source_type":"uav"}`, mon))
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		r, err := http.Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r, string(b)
+	}
+	r, body := get("/v1/observations.csv")
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Fatalf("csv: %s", r.Status)
+	}
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(recs) != 3 || recs[1][2] != "a" || recs[1][15] != `comma, and "quote"` || recs[1][8] != "4" {
+		t.Fatalf("csv rows %q (%v)", recs, err)
+	}
+	for q, want := range map[string]int{
+		"?category=mine": 1, "?source_type=patrol": 1, "?from=2025-03-02": 1, "?to=2025-03-02T00:00:00Z": 1,
+		"?bbox=39,48,40,49": 1, "?bbox=30,40,31,41": 0, "?limit=1": 1, "": 2,
+	} {
+		_, body := get("/v1/observations.csv" + q)
+		if n := strings.Count(body, "\n") - 1; n != want {
+			t.Errorf("csv%s: %d rows, want %d", q, n, want)
+		}
+	}
+	r, body = get("/v1/observations.geojson?category=mine")
+	var fc struct {
+		Type     string
+		Features []struct {
+			Geometry   struct{ Coordinates []float64 }
+			Properties map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &fc); err != nil || r.Header.Get("Content-Type") != "application/geo+json" {
+		t.Fatalf("geojson %q: %v", body, err)
+	}
+	if fc.Type != "FeatureCollection" || len(fc.Features) != 1 || fc.Features[0].Geometry.Coordinates[0] != 39.5 || fc.Features[0].Properties["obs_id"] != "b" {
+		t.Fatalf("geojson %+v", fc)
+	}
+	for q, field := range map[string]string{"?from=yesterday": "from", "?bbox=1,2,3": "bbox", "?category=picnic": "category", "?limit=0": "limit", "?source_type=rumour": "source_type"} {
+		r, body := get("/v1/observations.geojson" + q)
+		var p ghttp.Problem
+		_ = json.Unmarshal([]byte(body), &p)
+		if r.StatusCode != 400 || p.Field != field {
+			t.Errorf("%s: %s field %q", q, r.Status, p.Field)
+		}
 	}
 }

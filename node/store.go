@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/registry"
@@ -59,6 +60,11 @@ type Store interface {
 	// Intake builds its membership filters from them at start.
 	Identities(ctx context.Context, fn func(leafHash []byte, obsKey string)) error
 
+	// Observations calls fn with every applied observation that f selects,
+	// in log order, streaming: memory does not grow with the result. It
+	// stops at fn's first error and returns it.
+	Observations(ctx context.Context, f ObservationFilter, fn func(ObservationRow) error) error
+
 	// Keys returns every registered key, with its revocation if any, in log
 	// order, so that the live registry can be restored without a replay.
 	Keys(ctx context.Context) ([]registry.Key, error)
@@ -70,4 +76,20 @@ type Store interface {
 
 	// Close releases the store's resources.
 	Close() error
+}
+
+// ObservationFilter selects observations. Zero fields select everything.
+type ObservationFilter struct {
+	From, To   time.Time   // observed_at in [From, To)
+	BBox       *[4]float64 // min longitude, min latitude, max longitude, max latitude
+	Category   string
+	SourceType string
+	Limit      int // at most this many; 0 for no limit
+}
+
+// ObservationRow is an observation as the projection holds it.
+type ObservationRow struct {
+	Index       uint64 // log index of the entry
+	Signer      string // name+hash of its first signature
+	Observation entry.Observation
 }

@@ -15,8 +15,19 @@ import (
 // 3 a second-order administrative unit (a raion, up to ~50 km across),
 // 4 a first-order unit (an oblast, ~150 km), 5 a linear feature such as a
 // front line or river (~100 km), 6 the country, 7 international waters
-// or airspace (both ~500 km: the point is only indicative).
-var accuracy = [8]float64{0, 2000, 25000, 50000, 150000, 100000, 500000, 500000}
+// or airspace (500 km and 1,000 km: the point is only indicative). The
+// radii are distinct so that WherePrec can read the code back.
+var accuracy = [8]float64{0, 2000, 25000, 50000, 150000, 100000, 500000, 1000000}
+
+// WherePrec returns the where_prec code whose radius is accuracyM, or 0.
+func WherePrec(accuracyM float64) int {
+	for code, r := range accuracy {
+		if code > 0 && r == accuracyM {
+			return code
+		}
+	}
+	return 0
+}
 
 // categoryWords maps words in a source headline or place description to
 // an observation category, in order of precedence. UCDP codes lethal
@@ -59,10 +70,14 @@ func (e *Event) Category() string {
 // Observation maps the event to an observation body: id "ucdp-<id>",
 // observed at the event's first day, at its coordinates with an accuracy
 // radius from where_prec, the category from Category, the best estimate of
-// deaths as the count, and the UCDP id kept so the mapping is reversible.
+// deaths as the count (left out when it is 0), and the UCDP id kept so the
+// mapping is reversible.
 func (e *Event) Observation() entry.Observation {
 	acc := accuracy[max(1, min(7, e.WherePrec))]
-	count := max(1, e.Best)
+	var count *int // best 0 (no confirmed death) leaves count out: it is at least 1
+	if e.Best > 0 {
+		count = &e.Best
+	}
 	text := fmt.Sprintf("UCDP GED event %d (%s): %s; %s. Deaths best %d (low %d, high %d).",
 		e.ID, e.RelID, e.DyadName, e.WhereDescription, e.Best, e.Low, e.High)
 	if h := firstHeadline(e.SourceHeadline); h != "" {
@@ -74,7 +89,7 @@ func (e *Event) Observation() entry.Observation {
 		Location:   entry.Point{Type: "Point", Coordinates: [2]float64{e.Longitude, e.Latitude}},
 		Category:   e.Category(),
 		AccuracyM:  &acc,
-		Count:      &count,
+		Count:      count,
 		SourceType: "open_source",
 		Text:       truncate(text, 500),
 		ExternalID: strconv.FormatInt(e.ID, 10),

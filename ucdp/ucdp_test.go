@@ -185,7 +185,8 @@ func TestGeneratedRowsRoundTrip(t *testing.T) {
 		if ev.ID != id || ev.Latitude != lat || ev.Best != best || ev.DateStart.Day() != 4 || ev.DateStart.Month() != 3 {
 			t.Fatalf("read back %+v", ev)
 		}
-		if o := ev.Observation(); *o.Count != max(1, best) || o.ExternalID != itoa(id) {
+		o := ev.Observation()
+		if (best == 0) != (o.Count == nil) || (o.Count != nil && *o.Count != best) || o.ExternalID != itoa(id) || ucdp.WherePrec(*o.AccuracyM) != 2 {
 			t.Fatalf("observation %+v", o)
 		}
 	})

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +61,81 @@ func TestImportUCDPIsCompleteAndIdempotent(t *testing.T) {
 	}
 	if code, out, errs := cli(t, "", "verify", "--server", s.url, "--log-vkey", f.info.LogVKey); code != 0 || !strings.Contains(out, "1879 observation") {
 		t.Fatalf("verify after import: %d %s %s", code, out, errs)
+	}
+	checkRoundTrip(t, s.url)
+}
+
+// checkRoundTrip exports the observations as CSV and compares every
+// mapped UCDP column with the input file.
+func checkRoundTrip(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/observations.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := csv.NewReader(resp.Body).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range out[0] {
+		col[h] = i
+	}
+	exported := map[string][]string{}
+	for _, rec := range out[1:] {
+		exported[rec[col["id"]]] = rec
+	}
+	in, err := os.Open(ucdpFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	rows, err := csv.NewReader(in).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	icol := map[string]int{}
+	for i, h := range rows[0] {
+		icol[h] = i
+	}
+	if len(exported) != len(rows)-1 {
+		t.Fatalf("exported %d UCDP events, the file has %d", len(exported), len(rows)-1)
+	}
+	for _, row := range rows[1:] {
+		id := row[icol["id"]]
+		got, ok := exported[id]
+		if !ok {
+			t.Fatalf("event %s missing from the export", id)
+		}
+		date := row[icol["date_start"]]
+		d, err := time.Parse("01/02/2006 15:04", date)
+		if err != nil {
+			d, err = time.Parse("1/2/2006 3:04:05 PM", date)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ name, want string }{
+			{"latitude", row[icol["latitude"]]},
+			{"longitude", row[icol["longitude"]]},
+			{"where_prec", row[icol["where_prec"]]},
+			{"best", row[icol["best"]]},
+			{"date_start", d.Format("2006-01-02")},
+		} {
+			g := got[col[c.name]]
+			if c.name == "latitude" || c.name == "longitude" {
+				a, _ := strconv.ParseFloat(g, 64)
+				b, _ := strconv.ParseFloat(c.want, 64)
+				if a != b {
+					t.Fatalf("event %s %s: exported %s, input %s", id, c.name, g, c.want)
+				}
+				continue
+			}
+			if g != c.want {
+				t.Fatalf("event %s %s: exported %q, input %q", id, c.name, g, c.want)
+			}
+		}
 	}
 }
 

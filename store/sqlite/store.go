@@ -332,6 +332,78 @@ func (s *Store) Identities(ctx context.Context, fn func(leafHash []byte, obsKey 
 	return rows.Err()
 }
 
+// Observations streams the observations f selects, in log order.
+func (s *Store) Observations(ctx context.Context, f node.ObservationFilter, fn func(node.ObservationRow) error) error {
+	q := `SELECT idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count, bearing_deg,
+		weapon, source_type, evidence, text, external_id, source FROM observations WHERE 1=1`
+	var args []any
+	if !f.From.IsZero() {
+		q += " AND observed_at >= ?"
+		args = append(args, fmtTime(f.From))
+	}
+	if !f.To.IsZero() {
+		q += " AND observed_at < ?"
+		args = append(args, fmtTime(f.To))
+	}
+	if b := f.BBox; b != nil {
+		q += " AND lon >= ? AND lat >= ? AND lon <= ? AND lat <= ?"
+		args = append(args, b[0], b[1], b[2], b[3])
+	}
+	if f.Category != "" {
+		q += " AND category = ?"
+		args = append(args, f.Category)
+	}
+	if f.SourceType != "" {
+		q += " AND source_type = ?"
+		args = append(args, f.SourceType)
+	}
+	q += " ORDER BY idx"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: query observations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r node.ObservationRow
+		o := &r.Observation
+		var at, evidence string
+		var acc, bearing sql.NullFloat64
+		var count sql.NullInt64
+		if err := rows.Scan(&r.Index, &r.Signer, &o.ID, &at, &o.Location.Coordinates[0], &o.Location.Coordinates[1], &o.Category,
+			&acc, &count, &bearing, &o.Weapon, &o.SourceType, &evidence, &o.Text, &o.ExternalID, &o.Source); err != nil {
+			return fmt.Errorf("sqlite: read observation: %w", err)
+		}
+		o.Location.Type = "Point"
+		if o.ObservedAt, err = time.Parse(timeLayout, at); err != nil {
+			return fmt.Errorf("sqlite: observation %d time: %w", r.Index, err)
+		}
+		if acc.Valid {
+			o.AccuracyM = &acc.Float64
+		}
+		if bearing.Valid {
+			o.BearingDeg = &bearing.Float64
+		}
+		if count.Valid {
+			c := int(count.Int64)
+			o.Count = &c
+		}
+		if err := json.Unmarshal([]byte(evidence), &o.Evidence); err != nil {
+			return fmt.Errorf("sqlite: observation %d evidence: %w", r.Index, err)
+		}
+		if len(o.Evidence) == 0 {
+			o.Evidence = nil
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // Keys returns every registered key with its revocation, in log order.
 func (s *Store) Keys(ctx context.Context) ([]registry.Key, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT k.id, k.vkey, k.role, k.label, k.not_before, k.not_after, k.zones, k.idx,
