@@ -1,20 +1,7 @@
 // Package http serves guarantor over HTTP: the JSON API for submitting and
-// reading entries, the C2SP tlog-tiles read API under /log/, health and
-// metrics.
-//
-// Who may call what (the authorisation table):
-//
-//	POST /v1/entries            anyone; the entry's own signatures decide whether it is accepted
-//	POST /v1/entries:batch      anyone; as above, note by note
-//	GET  /v1/log                anyone
-//	GET  /v1/entries/{index}    anyone (published entries only)
-//	GET  /v1/schemas/{file}     anyone
-//	GET  /v1/observations.csv   anyone (open data; observations hold no personal data)
-//	GET  /v1/observations.geojson anyone (as above)
-//	GET  /log/checkpoint        anyone (C2SP tlog-tiles)
-//	GET  /log/tile/...          anyone (C2SP tlog-tiles)
-//	GET  /healthz               anyone
-//	GET  /metrics               anyone (counts only: no entry contents, keys or personal data)
+// reading entries, open data exports, the C2SP tlog-tiles read API under
+// /log/, health and metrics. Routes lists every route with who may call
+// it; GET /v1/openapi.json describes them all.
 //
 // Every write is authorised by note signatures checked against the key
 // registry, not by the connection, so the API has no sessions.
@@ -47,6 +34,29 @@ type Info struct {
 	EngineVKey    string `json:"engine_vkey"`
 }
 
+// Route is one route of the API and who may call it.
+type Route struct {
+	Pattern string // net/http ServeMux pattern
+	Who     string // who may call it
+}
+
+// Routes is the authorisation table: every route the server answers.
+// NewServer refuses to start if a route lacks a handler or a handler lacks
+// a route, and a test checks each is in the OpenAPI document.
+var Routes = []Route{
+	{"POST /v1/entries", "anyone; the entry's own signatures decide whether it is accepted"},
+	{"POST /v1/entries:batch", "anyone; as above, note by note"},
+	{"GET /v1/log", "anyone"},
+	{"GET /v1/entries/{index}", "anyone (published entries only)"},
+	{"GET /v1/schemas/{file}", "anyone"},
+	{"GET /v1/openapi.json", "anyone"},
+	{"GET /v1/observations.csv", "anyone (open data: observations hold no personal data)"},
+	{"GET /v1/observations.geojson", "anyone (as above)"},
+	{"GET /log/", "anyone: C2SP tlog-tiles checkpoint and tiles"},
+	{"GET /healthz", "anyone"},
+	{"GET /metrics", "anyone (counts only: no entry contents, keys or personal data)"},
+}
+
 // Server is the HTTP front of a node.
 type Server struct {
 	node    *node.Node
@@ -62,18 +72,32 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 	if logger == nil {
 		logger = slog.Default()
 	}
+	if gatherer == nil {
+		gatherer = prometheus.NewRegistry()
+	}
 	s := &Server{node: n, info: info, logger: logger, mux: http.NewServeMux(), metrics: gatherer}
-	s.mux.HandleFunc("POST /v1/entries", s.handleSubmit)
-	s.mux.HandleFunc("POST /v1/entries:batch", s.handleBatch)
-	s.mux.HandleFunc("GET /v1/log", s.handleLog)
-	s.mux.HandleFunc("GET /v1/entries/{index}", s.handleEntry)
-	s.mux.HandleFunc("GET /v1/schemas/{file}", s.handleSchema)
-	s.mux.HandleFunc("GET /v1/observations.csv", s.handleObservationsCSV)
-	s.mux.HandleFunc("GET /v1/observations.geojson", s.handleObservationsGeoJSON)
-	s.mux.Handle("GET /log/", http.StripPrefix("/log/", ledger.TileHandler(logDir)))
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	if gatherer != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	handlers := map[string]http.Handler{
+		"POST /v1/entries":             http.HandlerFunc(s.handleSubmit),
+		"POST /v1/entries:batch":       http.HandlerFunc(s.handleBatch),
+		"GET /v1/log":                  http.HandlerFunc(s.handleLog),
+		"GET /v1/entries/{index}":      http.HandlerFunc(s.handleEntry),
+		"GET /v1/schemas/{file}":       http.HandlerFunc(s.handleSchema),
+		"GET /v1/openapi.json":         http.HandlerFunc(handleOpenAPI),
+		"GET /v1/observations.csv":     http.HandlerFunc(s.handleObservationsCSV),
+		"GET /v1/observations.geojson": http.HandlerFunc(s.handleObservationsGeoJSON),
+		"GET /log/":                    http.StripPrefix("/log/", ledger.TileHandler(logDir)),
+		"GET /healthz":                 http.HandlerFunc(s.handleHealth),
+		"GET /metrics":                 promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}),
+	}
+	if len(handlers) != len(Routes) {
+		panic("http: the handlers and the Routes table differ")
+	}
+	for _, r := range Routes {
+		h, ok := handlers[r.Pattern]
+		if !ok {
+			panic("http: no handler for route " + r.Pattern)
+		}
+		s.mux.Handle(r.Pattern, h)
 	}
 	return s
 }
