@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/guarantor/guarantor"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -234,3 +235,14 @@ func Time(body any) (time.Time, bool) {
 // MarshalBody is json.Marshal for bodies; it exists so callers that build
 // entries do not depend on encoding/json directly.
 func MarshalBody(v any) ([]byte, error) { return json.Marshal(v) }
+
+// Truncate cuts s to at most n bytes on a rune boundary.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

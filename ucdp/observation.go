@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/guarantor/guarantor/entry"
 )
@@ -91,7 +90,7 @@ func (e *Event) Observation() entry.Observation {
 		AccuracyM:  &acc,
 		Count:      count,
 		SourceType: "open_source",
-		Text:       truncate(text, 500),
+		Text:       entry.Truncate(text, 500),
 		ExternalID: strconv.FormatInt(e.ID, 10),
 		Source:     "ucdp-ged",
 	}
@@ -100,15 +99,4 @@ func (e *Event) Observation() entry.Observation {
 func firstHeadline(s string) string {
 	h, _, _ := strings.Cut(s, ";")
 	return strings.TrimSpace(h)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -124,7 +124,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	total := len(items)
 	if *ucdpFile != "" {
 		// Real data goes through the real import path.
-		stats, err := importUCDP(ctx, c, signers[0], *ucdpFile, importOptions{batch: 250, concurrency: 4, progress: "none"}, e.stderr)
+		stats, err := importFile(ctx, c, signers[0], "ucdp", *ucdpFile, importOptions{batch: 250, concurrency: 4, progress: "none"}, e.stderr)
 		if err != nil {
 			stop()
 			return errors.Join(err, <-served)

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/acled"
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/eventcsv"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/ucdp"
@@ -45,10 +47,11 @@ type importOptions struct {
 }
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "ucdp" {
-		return usagef("usage: guarantor import ucdp FILE --key KEY --server URL")
+	if len(args) == 0 || (args[0] != "ucdp" && args[0] != "acled") {
+		return usagef("usage: guarantor import (ucdp|acled) FILE --key KEY --server URL")
 	}
-	fs := newFlags(e, "import ucdp")
+	format := args[0]
+	fs := newFlags(e, "import "+format)
 	key := fs.String("key", "", "key that signs the observations (registered with an observing role; required)")
 	server := fs.String("server", "", "server URL (required)")
 	var o importOptions
@@ -69,23 +72,51 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		file = fs.Arg(0)
 	}
 	if file == "" || *key == "" || *server == "" || o.batch < 1 || o.batch > ghttp.MaxBatchNotes || o.concurrency < 1 {
-		return usagef("usage: guarantor import ucdp FILE --key KEY --server URL [--batch 1-1000] [--concurrency N] [--strict]")
+		return usagef("usage: guarantor import %s FILE --key KEY --server URL [--batch 1-1000] [--concurrency N] [--strict]", format)
 	}
 	signer, err := keyfile.Signer(*key)
 	if err != nil {
 		return err
 	}
-	stats, err := importUCDP(ctx, newClient(*server), signer, file, o, e.stderr)
+	stats, err := importFile(ctx, newClient(*server), signer, format, file, o, e.stderr)
 	if stats != nil {
 		fmt.Fprintf(e.stdout, "import: %s\n", stats)
 	}
 	return err
 }
 
-// importUCDP streams a UCDP GED file into the log: rows are read, turned
-// into observations, signed and sent in batches, with constant memory. A
-// bad row is reported with its line and column and skipped whole.
-func importUCDP(ctx context.Context, c *client, signer note.Signer, path string, o importOptions, w io.Writer) (*importStats, error) {
+// eventReader yields events of a dataset as observations.
+type eventReader interface {
+	// next returns the row's line and observation, io.EOF, a *RowError
+	// (the reader goes on), or another error (it stops).
+	next() (int, entry.Observation, error)
+}
+
+type ucdpEvents struct{ r *ucdp.Reader }
+
+func (u ucdpEvents) next() (int, entry.Observation, error) {
+	ev, err := u.r.Next()
+	if err != nil {
+		return 0, entry.Observation{}, err
+	}
+	return ev.Line, ev.Observation(), nil
+}
+
+type acledEvents struct{ r *acled.Reader }
+
+func (a acledEvents) next() (int, entry.Observation, error) {
+	ev, err := a.r.Next()
+	if err != nil {
+		return 0, entry.Observation{}, err
+	}
+	return ev.Line, ev.Observation(), nil
+}
+
+// importFile streams an event file (format "ucdp" or "acled") into the
+// log: rows are read, turned into observations, signed and sent in
+// batches, with constant memory. A bad row is reported with its line and
+// column and skipped whole.
+func importFile(ctx context.Context, c *client, signer note.Signer, format, path string, o importOptions, w io.Writer) (*importStats, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -96,9 +127,23 @@ func importUCDP(ctx context.Context, c *client, signer note.Signer, path string,
 		return nil, err
 	}
 	counted := &countingReader{r: f}
-	r, err := ucdp.NewReader(bufio.NewReaderSize(counted, 1<<16))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	in := bufio.NewReaderSize(counted, 1<<16)
+	var r eventReader
+	switch format {
+	case "ucdp":
+		ur, err := ucdp.NewReader(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		r = ucdpEvents{ur}
+	case "acled":
+		ar, err := acled.NewReader(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		r = acledEvents{ar}
+	default:
+		return nil, fmt.Errorf("unknown format %q", format)
 	}
 	stats := &importStats{}
 	prog := newProgress(o.progress, w, st.Size(), counted, stats)
@@ -178,12 +223,12 @@ func importUCDP(ctx context.Context, c *client, signer note.Signer, path string,
 			}
 		}
 		for {
-			ev, err := r.Next()
+			line, obs, err := r.next()
 			if errors.Is(err, io.EOF) {
 				send()
 				return nil
 			}
-			var rowErr *ucdp.RowError
+			var rowErr *eventcsv.RowError
 			if errors.As(err, &rowErr) {
 				stats.read.Add(1)
 				stats.badRows.Add(1)
@@ -197,7 +242,7 @@ func importUCDP(ctx context.Context, c *client, signer note.Signer, path string,
 				return fmt.Errorf("%s: %w", path, err)
 			}
 			stats.read.Add(1)
-			body, err := json.Marshal(ev.Observation())
+			body, err := json.Marshal(obs)
 			if err != nil {
 				return err
 			}
@@ -205,7 +250,7 @@ func importUCDP(ctx context.Context, c *client, signer note.Signer, path string,
 			if err != nil {
 				return err
 			}
-			batch = append(batch, item{line: ev.Line, raw: raw})
+			batch = append(batch, item{line: line, raw: raw})
 			if len(batch) == o.batch && !send() {
 				return nil
 			}

@@ -183,8 +183,8 @@ func TestImportReportsBadRowsAndChangesNothingElse(t *testing.T) {
 	}
 	// Whole files that are not UCDP: one line, non-zero exit.
 	for name, want := range map[string]string{
-		"empty.csv":  "the file is empty; a UCDP GED CSV starts with a header line naming its columns",
-		"header.csv": "not a UCDP GED file: header lacks id, relid, year",
+		"empty.csv":  "the file is empty; UCDP GED CSV starts with a header line naming its columns",
+		"header.csv": "not UCDP GED data: header lacks id, relid, year",
 	} {
 		content := map[string]string{"empty.csv": "", "header.csv": "a,b,c\n1,2,3\n"}[name]
 		code, _, errs := cli(t, "", "import", "ucdp", write(name, content), "--key", key, "--server", s.url, "--progress", "none")
@@ -218,4 +218,51 @@ func mustRead(t *testing.T, path string) string {
 		t.Skipf("UCDP data not found at %s: %v", path, err)
 	}
 	return string(b)
+}
+
+// acledSample is written for this test in ACLED's export layout; it is
+// not ACLED data.
+const acledSample = "event_id_cnty,event_date,event_type,sub_event_type,actor1,actor2,civilian_targeting,admin1,location,latitude,longitude,geo_precision,source,notes,fatalities\n" +
+	"UKR9001,2022-02-24,Explosions/Remote violence,Shelling/artillery/missile attack,Military Forces of Russia (2000-),,,Donetsk,Avdiivka,48.1453,37.7450,1,Ukrinform,Artillery shelling of Avdiivka.,0\n" +
+	"UKR9002,2022-02-25,Explosions/Remote violence,Air/drone strike,Military Forces of Russia (2000-),Civilians (Ukraine),Civilian targeting,Kharkiv,Kharkiv,49.9935,36.2304,1,Suspilne,A drone hit a house.,2\n" +
+	"UKR9003,25/02/2022,Battles,Armed clash,A,B,,Donetsk,Marinka,47.9417,37.5042,2,X,notes,0\n"
+
+func TestImportACLED(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	f := newFixture(t, "monitor.unused")
+	s := startServer(t, f.data)
+	defer s.term(t)
+	key := registerAnalyst(t, f, newClient(s.url))
+	file := filepath.Join(t.TempDir(), "acled.csv")
+	if err := os.WriteFile(file, []byte(acledSample), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := cli(t, "", "import", "acled", file, "--key", key, "--server", s.url, "--progress", "none")
+	if code != 0 || !strings.Contains(out, "read 3 rows, submitted 2 (2 new") {
+		t.Fatalf("import acled: %d %q %s", code, out, errs)
+	}
+	if want := file + ":line 4, column event_date: \"25/02/2022\" is not a date like 2022-02-15 or 15 February 2022\n"; errs != want {
+		t.Fatalf("errors %q, want %q", errs, want)
+	}
+	resp, err := http.Get(s.url + "/v1/observations.csv?source_type=open_source")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	recs, err := csv.NewReader(resp.Body).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("export %q (%v)", recs, err)
+	}
+	byID := map[string][]string{}
+	for _, r := range recs[1:] { // entries of one batch are in no set order
+		byID[r[2]] = r
+	}
+	if r := byID["acled-UKR9002"]; r == nil || r[7] != "drone_strike" || r[8] != "2" || r[12] != "acled" || r[13] != "UKR9002" {
+		t.Fatalf("export %q", recs)
+	}
+	if r := byID["acled-UKR9001"]; r == nil || r[7] != "shelling" || r[8] != "" {
+		t.Fatalf("export %q", recs)
+	}
 }

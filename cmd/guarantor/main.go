@@ -37,7 +37,7 @@ var commands = map[string]command{
 	"rebuild": {"delete the projection and rebuild it from the log: rebuild --data DIR", runRebuild},
 	"receipt": {"verify a receipt offline: receipt verify --log-vkey V receipt.json entry.note", runReceipt},
 	"verify":  {"audit a log over HTTP: verify --server URL [--log-vkey V] [--state FILE]", runVerify},
-	"import":  {"import real event data: import ucdp FILE --key KEY --server URL", runImport},
+	"import":  {"import real event data: import (ucdp|acled) FILE --key KEY --server URL", runImport},
 	"field":   {"offline field kit: field sign --key KEY --spool DIR --body JSON; field sync --server URL --spool DIR", runField},
 	"demo":    {"run a demo: a temporary log, generated observations, a server and a verify command", runDemo},
 	"loadgen": {"measure a server: loadgen --server URL --data DIR --n N --concurrency C", runLoadgen},
