@@ -11,19 +11,20 @@ import (
 
 // Error codes. Each maps to exactly one HTTP status in package http.
 const (
-	EInvalid      = "invalid"       // malformed input or a schema violation
-	EUnauthorized = "unauthorized"  // a signature is missing, malformed or does not verify
-	EForbidden    = "forbidden"     // the signer is known but may not make this entry now
-	EConflict     = "conflict"      // the entry contradicts one already logged
-	ETooEarly     = "too_early"     // the entry depends on one not yet integrated
-	ETooLarge     = "too_large"     // the entry exceeds the size limit
-	ENotFound     = "not_found"     // no such entry or resource
-	EUnavailable  = "unavailable"   // overloaded or shutting down; retry later
-	EInternal     = "internal"      // a fault of the server, never of the input
-	EUnsupported  = "unsupported"   // the media type or kind is not accepted here
-	EUnknownKey   = "unknown_key"   // the signer is not in the key registry
-	ERevoked      = "revoked"       // the signer's key was revoked
-	EOutOfWindow  = "out_of_window" // the entry's time is outside the key's validity window
+	EInvalid         = "invalid"         // malformed input or a schema violation
+	EUnauthorized    = "unauthorized"    // a signature is missing, malformed or does not verify
+	EUnauthenticated = "unauthenticated" // a request needs a valid signed-request header
+	EForbidden       = "forbidden"       // the signer is known but may not make this entry now
+	EConflict        = "conflict"        // the entry contradicts one already logged
+	ETooEarly        = "too_early"       // the entry depends on one not yet integrated
+	ETooLarge        = "too_large"       // the entry exceeds the size limit
+	ENotFound        = "not_found"       // no such entry or resource
+	EUnavailable     = "unavailable"     // overloaded or shutting down; retry later
+	EInternal        = "internal"        // a fault of the server, never of the input
+	EUnsupported     = "unsupported"     // the media type or kind is not accepted here
+	EUnknownKey      = "unknown_key"     // the signer is not in the key registry
+	ERevoked         = "revoked"         // the signer's key was revoked
+	EOutOfWindow     = "out_of_window"   // the entry's time is outside the key's validity window
 )
 
 // Error is the one error type that crosses package boundaries when the

@@ -31,6 +31,8 @@ func StatusOf(code string) int {
 		return http.StatusBadRequest
 	case guarantor.EUnauthorized, guarantor.EForbidden, guarantor.EUnknownKey, guarantor.ERevoked, guarantor.EOutOfWindow:
 		return http.StatusForbidden
+	case guarantor.EUnauthenticated:
+		return http.StatusUnauthorized
 	case guarantor.ENotFound:
 		return http.StatusNotFound
 	case guarantor.EConflict:

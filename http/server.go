@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/blob"
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/node"
@@ -53,6 +54,8 @@ var Routes = []Route{
 	{"GET /v1/observations.csv", "anyone (open data: observations hold no personal data)"},
 	{"GET /v1/observations.geojson", "anyone (as above)"},
 	{"GET /log/", "anyone: C2SP tlog-tiles checkpoint and tiles"},
+	{"PUT /v1/blobs/{sha256}", "signed request by a monitor, sensor, analyst or operator key"},
+	{"GET /v1/blobs/{sha256}", "anyone for public evidence; restricted evidence: signed request by a monitor, analyst, operator, verifier or the authority, or by its uploader"},
 	{"GET /healthz", "anyone"},
 	{"GET /metrics", "anyone (counts only: no entry contents, keys or personal data)"},
 }
@@ -64,11 +67,13 @@ type Server struct {
 	logger  *slog.Logger
 	mux     *http.ServeMux
 	metrics *prometheus.Registry
+	blobs   *blob.Store
+	clock   func() time.Time // nil: time.Now
 }
 
 // NewServer returns a handler for n. logDir is the log's directory, whose
 // public files are served under /log/. gatherer serves /metrics.
-func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Registry, logger *slog.Logger) *Server {
+func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Registry, logger *slog.Logger, opts ...Option) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -76,6 +81,9 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 		gatherer = prometheus.NewRegistry()
 	}
 	s := &Server{node: n, info: info, logger: logger, mux: http.NewServeMux(), metrics: gatherer}
+	for _, o := range opts {
+		o(s)
+	}
 	handlers := map[string]http.Handler{
 		"POST /v1/entries":             http.HandlerFunc(s.handleSubmit),
 		"POST /v1/entries:batch":       http.HandlerFunc(s.handleBatch),
@@ -86,6 +94,8 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 		"GET /v1/observations.csv":     http.HandlerFunc(s.handleObservationsCSV),
 		"GET /v1/observations.geojson": http.HandlerFunc(s.handleObservationsGeoJSON),
 		"GET /log/":                    http.StripPrefix("/log/", ledger.TileHandler(logDir)),
+		"PUT /v1/blobs/{sha256}":       http.HandlerFunc(s.handlePutBlob),
+		"GET /v1/blobs/{sha256}":       http.HandlerFunc(s.handleGetBlob),
 		"GET /healthz":                 http.HandlerFunc(s.handleHealth),
 		"GET /metrics":                 promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}),
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/blob"
 	"github.com/guarantor/guarantor/entry"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/ledger"
@@ -52,13 +53,17 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	n, err := node.New(ctx, node.Config{Log: lg, Store: st, AuthorityVKey: e.auth.VKey, Metrics: node.NewMetrics(reg)})
+	blobs, err := blob.Open(filepath.Join(dir, "blobs"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(ctx, node.Config{Log: lg, Store: st, AuthorityVKey: e.auth.VKey, Metrics: node.NewMetrics(reg), Evidence: blobs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.node = n
 	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.VKey, AuthorityVKey: e.auth.VKey}
-	e.srv = httptest.NewServer(ghttp.NewServer(n, info, filepath.Join(dir, "log"), reg, nil))
+	e.srv = httptest.NewServer(ghttp.NewServer(n, info, filepath.Join(dir, "log"), reg, nil, ghttp.WithBlobs(blobs)))
 	t.Cleanup(func() {
 		e.srv.Close()
 		n.Close()

@@ -54,6 +54,12 @@ type Config struct {
 
 	// Metrics receives intake metrics. Optional.
 	Metrics *Metrics
+
+	// Evidence, if set, holds the blobs observations may cite: an
+	// observation naming evidence it lacks is refused. Optional.
+	Evidence interface {
+		Has(ctx context.Context, sha256 string) (bool, error)
+	}
 }
 
 // Node is a running server core. Its methods are safe for concurrent use.
@@ -198,6 +204,9 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 	if at, ok := entry.Time(body); ok && at.After(n.cfg.Now().Add(n.cfg.MaxClockSkew)) {
 		return nil, guarantor.Errorf(guarantor.EInvalid, "/observed_at", "time %s is in the future (more than %s ahead of the server clock)", at.Format(time.RFC3339), n.cfg.MaxClockSkew)
 	}
+	if err := n.checkEvidence(ctx, body); err != nil {
+		return nil, err
+	}
 	leaf := guarantor.LeafHash(raw)
 
 	p, owner := n.claim(string(leaf))
@@ -300,6 +309,24 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 		return nil, err
 	}
 	return &Result{Receipt: *rc, Created: true, Kind: e.Kind}, nil
+}
+
+// checkEvidence refuses an observation citing evidence not stored.
+func (n *Node) checkEvidence(ctx context.Context, body any) error {
+	ob, ok := body.(*entry.Observation)
+	if !ok || n.cfg.Evidence == nil {
+		return nil
+	}
+	for i, ev := range ob.Evidence {
+		has, err := n.cfg.Evidence.Has(ctx, ev.SHA256)
+		if err != nil {
+			return fmt.Errorf("node: look up evidence: %w", err)
+		}
+		if !has {
+			return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/evidence/%d/sha256", i), "evidence %s is not stored; PUT it to /v1/blobs/%s first", ev.SHA256, ev.SHA256)
+		}
+	}
+	return nil
 }
 
 // claim registers leaf as in flight and reports whether the caller owns

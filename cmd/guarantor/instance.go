@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/guarantor/guarantor/blob"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/ledger"
@@ -23,6 +24,7 @@ type logTuning struct {
 	batchSize          uint
 	batchAge           time.Duration
 	checkpointInterval time.Duration
+	maxBlob            int64 // largest evidence blob, bytes
 }
 
 // instance is an opened data directory: log, projection and node.
@@ -33,6 +35,7 @@ type instance struct {
 	store  *sqlite.Store
 	node   *node.Node
 	reg    *prometheus.Registry
+	blobs  *blob.Store
 	unlock func()
 }
 
@@ -76,18 +79,27 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 		_ = lg.Close(ctx)
 		return nil, err
 	}
+	if t.maxBlob <= 0 {
+		t.maxBlob = defaultMaxBlob
+	}
+	blobs, err := blob.Open(dir.blobs(), t.maxBlob)
+	if err != nil {
+		_ = st.Close()
+		_ = lg.Close(ctx)
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n, err := node.New(ctx, node.Config{
 		Log: lg, Store: st, AuthorityVKey: info.AuthorityVKey,
-		Logger: logger, Metrics: node.NewMetrics(reg),
+		Logger: logger, Metrics: node.NewMetrics(reg), Evidence: blobs,
 	})
 	if err != nil {
 		_ = st.Close()
 		_ = lg.Close(ctx)
 		return nil, err
 	}
-	return &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg}, nil
+	return &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs}, nil
 }
 
 // Close flushes the log and closes everything.
@@ -103,7 +115,7 @@ func (i *instance) Close(ctx context.Context) error {
 
 // handler returns the HTTP API of the instance.
 func (i *instance) handler(logger *slog.Logger) http.Handler {
-	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger)
+	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger, ghttp.WithBlobs(i.blobs))
 }
 
 // serveOn serves the instance's API on ln until ctx ends, then shuts down

@@ -18,13 +18,18 @@ import (
 func tuningFlags(fs interface {
 	UintVar(*uint, string, uint, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
+	Int64Var(*int64, string, int64, string)
 }) *logTuning {
 	t := &logTuning{}
+	fs.Int64Var(&t.maxBlob, "max-blob", defaultMaxBlob, "largest evidence blob accepted, in bytes")
 	fs.UintVar(&t.batchSize, "batch-size", 512, "most entries sequenced in one batch")
 	fs.DurationVar(&t.batchAge, "batch-age", 25*time.Millisecond, "longest an entry waits for its batch to fill")
 	fs.DurationVar(&t.checkpointInterval, "checkpoint-interval", 200*time.Millisecond, "least time between published checkpoints (min 100ms); bounds receipt latency")
 	return t
 }
+
+// defaultMaxBlob is the default size limit of evidence blobs: 32 MiB.
+const defaultMaxBlob = 32 << 20
 
 func newLogger(level string) (*slog.Logger, error) {
 	var l slog.Level
