@@ -20,6 +20,7 @@ const (
 	ETooLarge        = "too_large"       // the entry exceeds the size limit
 	ENotFound        = "not_found"       // no such entry or resource
 	EUnavailable     = "unavailable"     // overloaded or shutting down; retry later
+	ERateLimited     = "rate_limited"    // too many requests from this client; retry later
 	EInternal        = "internal"        // a fault of the server, never of the input
 	EUnsupported     = "unsupported"     // the media type or kind is not accepted here
 	EUnknownKey      = "unknown_key"     // the signer is not in the key registry

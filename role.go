@@ -18,6 +18,7 @@ const (
 	RoleEngine   Role = "engine"   // the deterministic engine's own key
 	RoleVerifier Role = "verifier" // the neutral verifier of prisoner exchanges
 	RoleOperator Role = "operator" // a mission operator (plans, configuration)
+	RoleIntake   Role = "intake"   // the server's key for what it receives from people without keys
 )
 
 var roleID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -25,7 +26,7 @@ var roleID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // ParseRole checks s and returns it as a Role.
 func ParseRole(s string) (Role, error) {
 	switch r := Role(s); r {
-	case RoleMonitor, RoleSensor, RoleAnalyst, RoleEngine, RoleVerifier, RoleOperator:
+	case RoleMonitor, RoleSensor, RoleAnalyst, RoleEngine, RoleVerifier, RoleOperator, RoleIntake:
 		return r, nil
 	}
 	for _, p := range []string{"party:", "guarantor:"} {
@@ -36,7 +37,7 @@ func ParseRole(s string) (Role, error) {
 			return Role(s), nil
 		}
 	}
-	return "", fmt.Errorf("role %q is not one of monitor, sensor, analyst, engine, verifier, operator, party:ID, guarantor:ID", s)
+	return "", fmt.Errorf("role %q is not one of monitor, sensor, analyst, engine, verifier, operator, intake, party:ID, guarantor:ID", s)
 }
 
 // Observes reports whether keys of this role may sign observations.

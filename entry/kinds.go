@@ -29,12 +29,13 @@ const (
 	KindKey         Kind = "key"
 	KindRevocation  Kind = "revocation"
 	KindObservation Kind = "observation"
+	KindTestimony   Kind = "testimony"
 )
 
 //go:embed schemas/*.json
 var schemaFS embed.FS
 
-var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true}
+var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true}
 
 var printer = message.NewPrinter(language.English)
 
@@ -115,6 +116,12 @@ func (e *Entry) Validate() (any, error) {
 		return &b, nil
 	case KindObservation:
 		var b Observation
+		if err := e.Decode(&b); err != nil {
+			return nil, err
+		}
+		return &b, nil
+	case KindTestimony:
+		var b Testimony
 		if err := e.Decode(&b); err != nil {
 			return nil, err
 		}
@@ -215,6 +222,21 @@ type Observation struct {
 	Source     string     `json:"source,omitempty"`
 }
 
+// Testimony is the body of a testimony entry: a statement received from
+// someone without a registered key, signed by the server's intake key.
+type Testimony struct {
+	ID                string     `json:"id"`
+	ReceivedAt        time.Time  `json:"received_at"`
+	OccurredAt        *time.Time `json:"occurred_at,omitempty"`
+	Location          *Point     `json:"location,omitempty"`
+	Category          string     `json:"category,omitempty"`
+	Text              string     `json:"text"`
+	Language          string     `json:"language,omitempty"`
+	SubmitterKind     string     `json:"submitter_kind,omitempty"`
+	ContactCommitment string     `json:"contact_commitment,omitempty"`
+	Evidence          []Evidence `json:"evidence,omitempty"`
+}
+
 // Categories lists the observation categories, in schema order.
 var Categories = []string{"shelling", "small_arms", "drone_strike", "air_strike", "missile_strike", "explosion_heard", "heavy_weapon_sighting", "troop_movement", "mine", "movement_restriction", "civilian_casualty", "infrastructure_damage", "other"}
 
@@ -228,6 +250,8 @@ func Time(body any) (time.Time, bool) {
 	switch b := body.(type) {
 	case *Observation:
 		return b.ObservedAt, true
+	case *Testimony:
+		return b.ReceivedAt, true
 	}
 	return time.Time{}, false
 }

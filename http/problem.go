@@ -43,6 +43,8 @@ func StatusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case guarantor.EUnavailable:
 		return http.StatusServiceUnavailable
+	case guarantor.ERateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -50,8 +52,11 @@ func StatusOf(code string) int {
 // problem writes err as application/problem+json.
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	p := s.problemOf(r, err)
-	if p.Status == http.StatusServiceUnavailable {
+	switch p.Status {
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "600")
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)

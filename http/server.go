@@ -33,6 +33,7 @@ type Info struct {
 	LogVKey       string `json:"log_vkey"`
 	AuthorityVKey string `json:"authority_vkey"`
 	EngineVKey    string `json:"engine_vkey"`
+	IntakeVKey    string `json:"intake_vkey,omitempty"`
 }
 
 // Route is one route of the API and who may call it.
@@ -47,6 +48,7 @@ type Route struct {
 var Routes = []Route{
 	{"POST /v1/entries", "anyone; the entry's own signatures decide whether it is accepted"},
 	{"POST /v1/entries:batch", "anyone; as above, note by note"},
+	{"POST /v1/testimony", "anyone, rate limited per address; logged as testimony signed by the intake key"},
 	{"GET /v1/log", "anyone"},
 	{"GET /v1/entries/{index}", "anyone (published entries only)"},
 	{"GET /v1/schemas/{file}", "anyone"},
@@ -62,13 +64,14 @@ var Routes = []Route{
 
 // Server is the HTTP front of a node.
 type Server struct {
-	node    *node.Node
-	info    Info
-	logger  *slog.Logger
-	mux     *http.ServeMux
-	metrics *prometheus.Registry
-	blobs   *blob.Store
-	clock   func() time.Time // nil: time.Now
+	node      *node.Node
+	info      Info
+	logger    *slog.Logger
+	mux       *http.ServeMux
+	metrics   *prometheus.Registry
+	blobs     *blob.Store
+	testimony *testimony
+	clock     func() time.Time // nil: time.Now
 }
 
 // NewServer returns a handler for n. logDir is the log's directory, whose
@@ -87,6 +90,7 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 	handlers := map[string]http.Handler{
 		"POST /v1/entries":             http.HandlerFunc(s.handleSubmit),
 		"POST /v1/entries:batch":       http.HandlerFunc(s.handleBatch),
+		"POST /v1/testimony":           http.HandlerFunc(s.handleTestimony),
 		"GET /v1/log":                  http.HandlerFunc(s.handleLog),
 		"GET /v1/entries/{index}":      http.HandlerFunc(s.handleEntry),
 		"GET /v1/schemas/{file}":       http.HandlerFunc(s.handleSchema),

@@ -32,11 +32,13 @@ type key = testkeys.Key
 var newKey = testkeys.New
 
 type env struct {
-	t    *testing.T
-	srv  *httptest.Server
-	auth key
-	logK key
-	node *node.Node
+	intake     key
+	contactKey []byte
+	t          *testing.T
+	srv        *httptest.Server
+	auth       key
+	logK       key
+	node       *node.Node
 }
 
 func newEnv(t *testing.T) *env {
@@ -63,7 +65,10 @@ func newEnv(t *testing.T) *env {
 	}
 	e.node = n
 	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.VKey, AuthorityVKey: e.auth.VKey}
-	e.srv = httptest.NewServer(ghttp.NewServer(n, info, filepath.Join(dir, "log"), reg, nil, ghttp.WithBlobs(blobs)))
+	e.intake = newKey(t, "test.intake")
+	e.contactKey = []byte("0123456789abcdef0123456789abcdef")
+	e.srv = httptest.NewServer(ghttp.NewServer(n, info, filepath.Join(dir, "log"), reg, nil, ghttp.WithBlobs(blobs),
+		ghttp.WithTestimony(ghttp.TestimonyConfig{Signer: e.intake.S, ContactKey: e.contactKey, Every: time.Hour, Burst: 6})))
 	t.Cleanup(func() {
 		e.srv.Close()
 		n.Close()

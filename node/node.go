@@ -311,13 +311,19 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 	return &Result{Receipt: *rc, Created: true, Kind: e.Kind}, nil
 }
 
-// checkEvidence refuses an observation citing evidence not stored.
+// checkEvidence refuses an entry citing evidence not stored.
 func (n *Node) checkEvidence(ctx context.Context, body any) error {
-	ob, ok := body.(*entry.Observation)
-	if !ok || n.cfg.Evidence == nil {
+	var evidence []entry.Evidence
+	switch b := body.(type) {
+	case *entry.Observation:
+		evidence = b.Evidence
+	case *entry.Testimony:
+		evidence = b.Evidence
+	}
+	if n.cfg.Evidence == nil {
 		return nil
 	}
-	for i, ev := range ob.Evidence {
+	for i, ev := range evidence {
 		has, err := n.cfg.Evidence.Has(ctx, ev.SHA256)
 		if err != nil {
 			return fmt.Errorf("node: look up evidence: %w", err)

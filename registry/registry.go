@@ -7,6 +7,8 @@
 //   - key and revocation entries must be signed by the mission authority;
 //   - every other entry must be signed only by keys registered at positions
 //     before i, each with a role allowed for the entry's kind;
+//   - testimony must be signed by an intake key, observations by monitor,
+//     sensor or analyst keys;
 //   - an entry that claims a time (an observation's observed_at) must fall
 //     inside each signer's [not_before, not_after] window;
 //   - a signer revoked before i with an effective time at or before the
@@ -120,7 +122,7 @@ func (r *Registry) Check(e *entry.Entry, body any) ([]*Key, error) {
 			return nil, guarantor.Errorf(guarantor.EForbidden, "signature", "the mission authority signs only key and revocation entries")
 		}
 		k := r.keys[entry.KeyID(v.Name(), v.KeyHash())]
-		if err := k.mayObserve(e.Kind, at, hasTime); err != nil {
+		if err := k.maySign(e.Kind, at, hasTime); err != nil {
 			return nil, err
 		}
 		keys = append(keys, k)
@@ -128,11 +130,15 @@ func (r *Registry) Check(e *entry.Entry, body any) ([]*Key, error) {
 	return keys, nil
 }
 
-func (k *Key) mayObserve(kind entry.Kind, at time.Time, hasTime bool) error {
+func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 	switch kind {
 	case entry.KindObservation:
 		if !k.Role.Observes() {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s, which may not sign observations (monitor, sensor or analyst only)", k.ID, k.Role)
+		}
+	case entry.KindTestimony:
+		if k.Role != guarantor.RoleIntake {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; testimony is signed by the server's intake key only", k.ID, k.Role)
 		}
 	}
 	if hasTime {

@@ -18,6 +18,7 @@ func (d dataDir) infoPath() string       { return filepath.Join(string(d), "guar
 func (d dataDir) logDir() string         { return filepath.Join(string(d), "log") }
 func (d dataDir) keysDir() string        { return filepath.Join(string(d), "keys") }
 func (d dataDir) key(name string) string { return filepath.Join(string(d), "keys", name+".key") }
+func (d dataDir) contactKey() string     { return filepath.Join(string(d), "keys", "contact.hmac") }
 func (d dataDir) blobs() string          { return filepath.Join(string(d), "blobs") }
 func (d dataDir) projection() string     { return filepath.Join(string(d), "projection.db") }
 

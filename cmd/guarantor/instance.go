@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/guarantor/guarantor/blob"
@@ -25,18 +28,21 @@ type logTuning struct {
 	batchAge           time.Duration
 	checkpointInterval time.Duration
 	maxBlob            int64 // largest evidence blob, bytes
+	testimonyEvery     time.Duration
+	testimonyBurst     int
 }
 
 // instance is an opened data directory: log, projection and node.
 type instance struct {
-	dir    dataDir
-	info   ghttp.Info
-	log    *ledger.Log
-	store  *sqlite.Store
-	node   *node.Node
-	reg    *prometheus.Registry
-	blobs  *blob.Store
-	unlock func()
+	dir       dataDir
+	info      ghttp.Info
+	log       *ledger.Log
+	store     *sqlite.Store
+	node      *node.Node
+	reg       *prometheus.Registry
+	blobs     *blob.Store
+	testimony *ghttp.TestimonyConfig // nil: no intake key, no public testimony
+	unlock    func()
 }
 
 // openInstance opens the log and projection in dir and starts a node,
@@ -99,7 +105,26 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 		_ = lg.Close(ctx)
 		return nil, err
 	}
-	return &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs}, nil
+	inst := &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs}
+	if intake, err := keyfile.Signer(dir.key("intake")); err == nil {
+		b, err := os.ReadFile(dir.contactKey())
+		var key []byte
+		if err == nil {
+			key, err = hex.DecodeString(strings.TrimSpace(string(b)))
+		}
+		if err != nil || len(key) < 16 {
+			_ = inst.Close(ctx)
+			return nil, fmt.Errorf("contact key %s missing or malformed (hex, at least 16 bytes)", dir.contactKey())
+		}
+		inst.testimony = &ghttp.TestimonyConfig{Signer: intake, ContactKey: key, Every: t.testimonyEvery, Burst: t.testimonyBurst}
+		if inst.testimony.Every <= 0 {
+			inst.testimony.Every = 10 * time.Minute
+		}
+		if inst.testimony.Burst <= 0 {
+			inst.testimony.Burst = 5
+		}
+	}
+	return inst, nil
 }
 
 // Close flushes the log and closes everything.
@@ -115,7 +140,11 @@ func (i *instance) Close(ctx context.Context) error {
 
 // handler returns the HTTP API of the instance.
 func (i *instance) handler(logger *slog.Logger) http.Handler {
-	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger, ghttp.WithBlobs(i.blobs))
+	opts := []ghttp.Option{ghttp.WithBlobs(i.blobs)}
+	if i.testimony != nil {
+		opts = append(opts, ghttp.WithTestimony(*i.testimony))
+	}
+	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger, opts...)
 }
 
 // serveOn serves the instance's API on ln until ctx ends, then shuts down

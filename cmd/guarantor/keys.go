@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,13 +95,24 @@ func initDataDir(ctx context.Context, d dataDir, origin, authorityVKey string, n
 	if err != nil {
 		return info, err
 	}
+	intakeVKey, err := keyfile.Generate(d.key("intake"), siblingName(origin, "intake"))
+	if err != nil {
+		return info, err
+	}
+	contact := make([]byte, 32)
+	if _, err := rand.Read(contact); err != nil {
+		return info, err
+	}
+	if err := os.WriteFile(d.contactKey(), []byte(hex.EncodeToString(contact)+"\n"), 0o600); err != nil {
+		return info, fmt.Errorf("write contact key: %w", err)
+	}
 	local := authorityVKey == ""
 	if local {
 		if authorityVKey, err = keyfile.Generate(d.key("authority"), siblingName(origin, "authority")); err != nil {
 			return info, err
 		}
 	}
-	info = ghttp.Info{Origin: origin, LogVKey: logVKey, AuthorityVKey: authorityVKey, EngineVKey: engineVKey}
+	info = ghttp.Info{Origin: origin, LogVKey: logVKey, AuthorityVKey: authorityVKey, EngineVKey: engineVKey, IntakeVKey: intakeVKey}
 	if err := d.writeInfo(info); err != nil {
 		return info, err
 	}
@@ -114,12 +127,18 @@ func initDataDir(ctx context.Context, d dataDir, origin, authorityVKey string, n
 		if err != nil {
 			return info, errors.Join(err, inst.Close(ctx))
 		}
-		raw, err := keyEntry(auth, engineVKey, guarantor.RoleEngine, "guarantor engine", now, now.AddDate(10, 0, 0))
-		if err == nil {
-			_, err = inst.node.Submit(ctx, raw)
-		}
-		if err != nil {
-			return info, errors.Join(fmt.Errorf("register the engine key: %w", err), inst.Close(ctx))
+		for _, k := range []struct {
+			vkey  string
+			role  guarantor.Role
+			label string
+		}{{engineVKey, guarantor.RoleEngine, "guarantor engine"}, {intakeVKey, guarantor.RoleIntake, "guarantor server intake (public testimony)"}} {
+			raw, err := keyEntry(auth, k.vkey, k.role, k.label, now, now.AddDate(10, 0, 0))
+			if err == nil {
+				_, err = inst.node.Submit(ctx, raw)
+			}
+			if err != nil {
+				return info, errors.Join(fmt.Errorf("register the %s key: %w", k.role, err), inst.Close(ctx))
+			}
 		}
 	}
 	return info, inst.Close(ctx)

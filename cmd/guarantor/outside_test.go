@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -57,11 +59,19 @@ func TestOutsideCheckerAuditsTheServedLog(t *testing.T) {
 	s := startServer(t, f.data)
 	defer s.term(t)
 	fillLog(t, f, s, 300)
+	resp, err := http.Post(s.url+"/v1/testimony", "application/json", strings.NewReader(`{"text":"Heavy shelling overnight near Zolote.","contact":"ngo@example.org"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("testimony: %s", resp.Status)
+	}
 	res, err := c2spcheck.Check(context.Background(), s.url+"/log", f.info.LogVKey, f.info.AuthorityVKey)
 	if err != nil {
 		t.Fatalf("outside checker: %v", err)
 	}
-	if res.Size != 303 || res.ByKind["observation"] != 300 || res.ByKind["key"] != 2 || res.ByKind["revocation"] != 1 {
+	if res.Size != 300+initKeys+3 || res.ByKind["observation"] != 300 || res.ByKind["key"] != initKeys+1 || res.ByKind["revocation"] != 1 || res.ByKind["testimony"] != 1 {
 		t.Fatalf("checker saw %+v", res)
 	}
 }

@@ -19,8 +19,11 @@ func tuningFlags(fs interface {
 	UintVar(*uint, string, uint, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 	Int64Var(*int64, string, int64, string)
+	IntVar(*int, string, int, string)
 }) *logTuning {
 	t := &logTuning{}
+	fs.DurationVar(&t.testimonyEvery, "testimony-every", 10*time.Minute, "public testimony: one statement per this interval per client address, after the burst")
+	fs.IntVar(&t.testimonyBurst, "testimony-burst", 5, "public testimony: statements a client address may send at once")
 	fs.Int64Var(&t.maxBlob, "max-blob", defaultMaxBlob, "largest evidence blob accepted, in bytes")
 	fs.UintVar(&t.batchSize, "batch-size", 512, "most entries sequenced in one batch")
 	fs.DurationVar(&t.batchAge, "batch-age", 25*time.Millisecond, "longest an entry waits for its batch to fill")

@@ -238,18 +238,22 @@ func checkEntry(raw []byte, authV note.Verifier, keys map[string]*regKey) (strin
 			return "", err
 		}
 		k.revokedAt = &eff
-	case "observation":
-		at, err := time.Parse(time.RFC3339, fmt.Sprint(body["observed_at"]))
+	case "observation", "testimony":
+		timeField, roles := "observed_at", map[string]bool{"monitor": true, "sensor": true, "analyst": true}
+		if kind == "testimony" {
+			timeField, roles = "received_at", map[string]bool{"intake": true}
+		}
+		at, err := time.Parse(time.RFC3339, fmt.Sprint(body[timeField]))
 		if err != nil {
 			return "", err
 		}
 		for _, s := range n.Sigs {
 			k := keys[fmt.Sprintf("%s+%08x", s.Name, s.Hash)]
 			if k == nil {
-				return "", errors.New("observation signed by the authority")
+				return "", fmt.Errorf("%s signed by the authority", kind)
 			}
-			if k.role != "monitor" && k.role != "sensor" && k.role != "analyst" {
-				return "", fmt.Errorf("observation signed by role %s", k.role)
+			if !roles[k.role] {
+				return "", fmt.Errorf("%s signed by role %s", kind, k.role)
 			}
 			if at.Before(k.notBefore) || at.After(k.notAfter) {
 				return "", fmt.Errorf("observation time %s outside %s's window", at, s.Name)
