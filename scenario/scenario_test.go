@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/scenario"
+	"github.com/guarantor/guarantor/ucdp"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -95,5 +98,32 @@ func TestSettlements(t *testing.T) {
 	ss := scenario.Settlements()
 	if len(ss) != 39 || ss[0].Name != "Stanytsia Luhanska" || ss[38].Name != "Shyrokyne" {
 		t.Fatalf("settlements: %d, first %q", len(ss), ss[0].Name)
+	}
+}
+
+func TestPartnerCSVReadsAsUCDP(t *testing.T) {
+	var buf bytes.Buffer
+	n, err := scenario.WritePartnerCSV(&buf, cfg)
+	if err != nil || n < cfg.Days {
+		t.Fatalf("wrote %d rows: %v", n, err)
+	}
+	r, err := ucdp.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		ev, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			if i != n {
+				t.Fatalf("read %d rows, wrote %d", i, n)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if !strings.HasPrefix(ev.SourceHeadline, "SYNTHETIC") || ev.ID < 900000000 {
+			t.Fatalf("row %d not labelled synthetic or in the real id range: %+v", i, ev)
+		}
 	}
 }

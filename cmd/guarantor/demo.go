@@ -57,6 +57,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	var items []demoItem
 	var keyNames []string
 	var notBefore, notAfter time.Time
+	var partnerFile string // the generated partner feed, imported like real data
 	source := "generated scenario (SYNTHETIC)"
 	if *ucdpFile != "" {
 		if _, err := os.Stat(*ucdpFile); err != nil {
@@ -70,6 +71,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		cfg := scenario.Config{Seed: *seed, Start: start, Days: *days, Monitors: *monitors}
 		for _, it := range scenario.Generate(cfg) {
 			items = append(items, demoItem{signer: it.Monitor, obs: it.Observation})
+		}
+		partnerFile = filepath.Join(dir, "partner-feed-synthetic.csv")
+		if err := writePartnerFeed(partnerFile, cfg); err != nil {
+			return err
 		}
 		for i := range *monitors {
 			keyNames = append(keyNames, fmt.Sprintf("monitor.team-%02d", i+1))
@@ -136,12 +141,38 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return errors.Join(err, <-served)
 	}
 	elapsed := time.Since(start)
+	var partner *importStats
+	if partnerFile != "" {
+		// A partner's open-source feed goes through the real import path.
+		partnerKey, err := keyfile.Generate(d.key("analyst.partner-feed"), "analyst.partner-feed")
+		var ps note.Signer
+		if err == nil {
+			ps, err = keyfile.Signer(d.key("analyst.partner-feed"))
+		}
+		var raw []byte
+		if err == nil {
+			raw, err = keyEntry(auth, partnerKey, guarantor.RoleAnalyst, "partner open-source feed (SYNTHETIC)", notBefore, notAfter)
+		}
+		if err == nil {
+			_, _, err = c.submit(ctx, raw)
+		}
+		if err == nil {
+			partner, err = importFile(ctx, c, ps, "ucdp", partnerFile, importOptions{batch: 250, concurrency: 4, progress: "none"}, e.stderr)
+		}
+		if err != nil {
+			stop()
+			return errors.Join(fmt.Errorf("partner feed: %w", err), <-served)
+		}
+	}
 
 	w := e.stdout
 	fmt.Fprintf(w, "guarantor demo: %s\n", source)
 	fmt.Fprintf(w, "  data directory: %s\n", dir)
 	fmt.Fprintf(w, "  submitted %d observations (%d new, %d already logged) from %d keys in %s (%.0f/s)\n",
 		total, created, dup, len(keyNames), elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
+	if partner != nil {
+		fmt.Fprintf(w, "  imported a partner's open-source feed (SYNTHETIC, UCDP layout) through the import path: %s\n", partner)
+	}
 	fmt.Fprintf(w, "  serving on %s\n", url)
 	fmt.Fprintf(w, "  log:        %s/v1/log\n", url)
 	fmt.Fprintf(w, "  checkpoint: %s/log/checkpoint\n", url)
@@ -211,4 +242,17 @@ func submitObservations(ctx context.Context, c *client, signers []note.Signer, i
 		err = ctx.Err()
 	}
 	return created, dup, err
+}
+
+// writePartnerFeed writes the generated partner feed for cfg to path.
+func writePartnerFeed(path string, cfg scenario.Config) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("partner feed: %w", err)
+	}
+	if _, err := scenario.WritePartnerCSV(f, cfg); err != nil {
+		f.Close()
+		return fmt.Errorf("partner feed: %w", err)
+	}
+	return f.Close()
 }

@@ -57,6 +57,9 @@ func TestDemoPrintsAVerifyCommandThatSucceeds(t *testing.T) {
 		t.Skip("runs the demo")
 	}
 	args, out := runDemoUntilReady(t, "--days", "3")
+	if !strings.Contains(out, "imported a partner's open-source feed (SYNTHETIC, UCDP layout) through the import path: read ") {
+		t.Errorf("demo did not import the partner feed:\n%s", out)
+	}
 	if !strings.Contains(out, "SYNTHETIC") {
 		t.Errorf("demo output does not label the generated scenario synthetic:\n%s", out)
 	}
