@@ -7,9 +7,7 @@ package acled
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/eventcsv"
@@ -100,45 +98,32 @@ func (r *Reader) Next() (*Event, error) {
 // larger region, often its capital standing for it (100 km).
 var accuracy = [4]float64{0, 2000, 25000, 100000}
 
-// words reports whether text has any of the word starts.
-func words(text string, starts ...string) bool {
-	t := " " + strings.Join(strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}), " ")
-	for _, w := range starts {
-		if strings.Contains(t, " "+w) {
-			return true
-		}
-	}
-	return false
-}
-
 // Category maps the sub-event type (and, where it tells, the notes) to an
 // observation category, after the table in shared/DOMAIN.md §5.
 func (e *Event) Category() string {
 	n := e.Notes
 	switch e.SubEventType {
 	case "Armed clash":
-		if words(n, "artillery", "mortar", "shell") {
+		if eventcsv.HasWord(n, "artillery", "mortar", "shell") {
 			return "shelling"
 		}
 		return "small_arms"
 	case "Government regains territory", "Non-state actor overtakes territory", "Non-violent transfer of territory", "Change to group/activity":
 		return "troop_movement"
 	case "Shelling/artillery/missile attack":
-		if words(n, "missile", "iskander", "kalibr", "ballistic", "cruise") {
+		if eventcsv.HasWord(n, "missile", "iskander", "kalibr", "ballistic", "cruise") {
 			return "missile_strike"
 		}
 		return "shelling"
 	case "Air/drone strike":
-		if words(n, "drone", "uav", "shahed", "fpv", "lancet") {
+		if eventcsv.HasWord(n, "drone", "uav", "shahed", "fpv", "lancet") {
 			return "drone_strike"
 		}
 		return "air_strike"
 	case "Remote explosive/landmine/IED", "Disrupted weapons use":
 		return "mine"
 	case "Grenade", "Suicide bomb":
-		if words(n, "drone", "uav", "fpv") {
+		if eventcsv.HasWord(n, "drone", "uav", "fpv") {
 			return "drone_strike"
 		}
 		return "explosion_heard"
@@ -147,7 +132,7 @@ func (e *Event) Category() string {
 	case "Looting/property destruction":
 		return "infrastructure_damage"
 	case "Headquarters or base established":
-		if words(n, "tank", "armour", "armor", "artillery", "howitzer", "mlrs") {
+		if eventcsv.HasWord(n, "tank", "armour", "armor", "artillery", "howitzer", "mlrs") {
 			return "heavy_weapon_sighting"
 		}
 		return "troop_movement"

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/internal/atomicfile"
 )
 
 // Meta describes a stored blob.
@@ -157,8 +158,8 @@ func (s *Store) Put(ctx context.Context, sha string, r io.Reader, mediaType stri
 	m := Meta{SHA256: sha, MediaType: mt, Size: n, Restricted: restricted, Uploader: uploader}
 	b, _ := json.Marshal(m)
 	// The metadata file is written last: its presence means the blob is whole.
-	if err := writeAtomic(s.path(sha)+".json", b); err != nil {
-		return Meta{}, false, err
+	if err := atomicfile.Write(s.path(sha)+".json", b, 0o644); err != nil {
+		return Meta{}, false, fmt.Errorf("blob: %w", err)
 	}
 	return m, true, nil
 }
@@ -199,25 +200,4 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 		l.b.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".meta-*")
-	if err != nil {
-		return fmt.Errorf("blob: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("blob: write metadata: %w", err)
-	}
-	return nil
 }

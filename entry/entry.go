@@ -13,6 +13,7 @@ package entry
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,6 +101,11 @@ func Parse(msg []byte) (*Entry, error) {
 	}
 	seen := make(map[string]bool, len(n.UnverifiedSigs))
 	for _, s := range n.UnverifiedSigs {
+		// One signature, one encoding: base64 that decodes the same with
+		// other padding bits would make the same signed note two entries.
+		if b, err := base64.StdEncoding.DecodeString(s.Base64); err != nil || base64.StdEncoding.EncodeToString(b) != s.Base64 {
+			return nil, guarantor.Errorf(guarantor.EInvalid, "signature", "signature by %s is not canonical base64", s.Name)
+		}
 		id := KeyID(s.Name, s.Hash)
 		if seen[id] {
 			return nil, guarantor.Errorf(guarantor.EInvalid, "signature", "note carries two signatures by %s", id)

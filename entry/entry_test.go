@@ -1,6 +1,7 @@
 package entry_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -121,6 +122,7 @@ func TestParseRejects(t *testing.T) {
 		{"not compact", sign("guarantor.v1/observation\n{\"id\": \"x\"}\n"), guarantor.EInvalid, "body"},
 		{"array body", sign("guarantor.v1/observation\n[1,2]\n"), guarantor.EInvalid, "body"},
 		{"repeated signature", append(append([]byte{}, good...), sigLine...), guarantor.EInvalid, "signature"},
+		{"non-canonical base64", nonCanonical(good), guarantor.EInvalid, "signature"},
 		{"too large", sign("guarantor.v1/observation\n{\"text\":\"" + strings.Repeat("a", entry.MaxSize) + "\"}\n"), guarantor.ETooLarge, ""},
 	}
 	for _, tt := range tests {
@@ -229,4 +231,15 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("validation failed without a code: %v", err)
 		}
 	})
+}
+
+// nonCanonical flips the unused low bits of the signature's last base64
+// character: the bytes decode the same, the encoding differs.
+func nonCanonical(raw []byte) []byte {
+	out := bytes.Clone(raw)
+	i := bytes.LastIndexByte(out[:len(out)-1], '=') - 1 // last data character before the padding
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	v := strings.IndexByte(alphabet, out[i])
+	out[i] = alphabet[v^1]
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -185,4 +186,18 @@ func (r *Row) Date(name, example string, layouts ...string) time.Time {
 	}
 	r.Fail(name, fmt.Errorf("%q is not a date like %s", s, example))
 	return time.Time{}
+}
+
+// HasWord reports whether text has a word starting with any of starts
+// (lower case): "mine" finds "mines" but not "determined".
+func HasWord(text string, starts ...string) bool {
+	t := " " + strings.Join(strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ")
+	for _, w := range starts {
+		if strings.Contains(t, " "+w) {
+			return true
+		}
+	}
+	return false
 }

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/eventcsv"
 )
 
 // accuracy is the radius in metres assumed for each UCDP where_prec code:
@@ -50,17 +50,10 @@ func (e *Event) Category() string {
 	if e.TypeOfViolence == 3 {
 		return "civilian_casualty"
 	}
-	// Words are matched at word starts: "mine" finds "mines" but not
-	// "determined".
-	words := strings.FieldsFunc(strings.ToLower(e.SourceHeadline+" "+e.WhereDescription), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	text := " " + strings.Join(words, " ")
+	text := e.SourceHeadline + " " + e.WhereDescription
 	for _, c := range categoryWords {
-		for _, w := range c.words {
-			if strings.Contains(text, " "+w) {
-				return c.category
-			}
+		if eventcsv.HasWord(text, c.words...) {
+			return c.category
 		}
 	}
 	return "other"

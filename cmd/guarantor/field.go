@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +14,7 @@ import (
 	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/entry"
 	ghttp "github.com/guarantor/guarantor/http"
+	"github.com/guarantor/guarantor/internal/atomicfile"
 	"github.com/guarantor/guarantor/keyfile"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -98,7 +97,7 @@ func spoolSign(spool string, signer note.Signer, kind entry.Kind, body []byte) (
 		return "", fmt.Errorf("create spool: %w", err)
 	}
 	name := hex.EncodeToString(guarantor.LeafHash(raw)) + spoolNote
-	return name, writeFileAtomic(filepath.Join(spool, name), raw)
+	return name, atomicfile.Write(filepath.Join(spool, name), raw, 0o600)
 }
 
 // syncStats counts what a sync did.
@@ -227,30 +226,5 @@ func writeJSONAtomic(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(b, '\n'))
-}
-
-// writeFileAtomic writes b to path through a synced temporary file and a
-// rename, so readers and crashes see the old file or the whole new one.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, append(b, '\n'), 0o600)
 }

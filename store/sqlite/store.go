@@ -44,35 +44,33 @@ type Store struct {
 var _ node.Store = (*Store)(nil)
 
 // Open opens or creates the projection at path and applies any pending
-// migrations.
+// migrations. The database runs in WAL mode with foreign keys on and
+// synchronous=NORMAL: a commit survives a crash of the process but the
+// last few may be lost to a power failure, which is harmless because the
+// follower replays the log from Applied() and the projection can always be
+// rebuilt. Writes go through a single connection; reads through a pool of
+// query-only connections, each of which sees only committed batches.
 func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := func(extra string) string {
-		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "mmap_size(268435456)", "cache_size(-32768)"} {
-			q.Add("_pragma", p)
-		}
-		if extra != "" {
-			q.Add("_txlock", extra)
-		}
-		return "file:" + path + "?" + q.Encode()
-	}
-	w, err := sql.Open("sqlite", dsn("immediate"))
+	w, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
-		return nil, err
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(""))
+	r, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
 	s.r = r
 	if s.byLeaf, err = r.PrepareContext(ctx, "SELECT idx FROM entries WHERE leaf_hash = ?"); err == nil {
 		s.byObsID, err = r.PrepareContext(ctx, `SELECT o.idx, e.leaf_hash FROM observations o JOIN entries e ON e.idx = o.idx
@@ -80,49 +78,93 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+		return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
 	}
 	return s, nil
 }
 
-// migrate applies, in order and each in its own transaction, every
-// embedded migration newer than the database's user_version.
+// readers is the size of the read pool.
+const readers = 8
+
+// dsn returns the connection string for the database at path: a file: URI
+// (so that '?', '#' and '%' in the path are escaped, not parsed) carrying
+// the pragmas every connection runs. The writer begins its transactions
+// IMMEDIATE, taking the write lock up front instead of failing to upgrade
+// a read lock; readers are query-only.
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(268435456)", "cache_size(-32768)"} {
+		q.Add("_pragma", p)
+	}
+	if writer {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("_query_only", "1")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// migrate applies, in order and each in its own transaction together with
+// the new schema version (PRAGMA user_version), every embedded migration
+// newer than the database. It refuses a database written by a newer
+// version of this package.
 func (s *Store) migrate(ctx context.Context) error {
 	var version int
 	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("sqlite: read schema version: %w", err)
+		return fmt.Errorf("read schema version: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
-		return err
+		return fmt.Errorf("list migrations: %w", err)
 	}
-	slices.Sort(names)
+	type migration struct {
+		n    int
+		name string
+	}
+	ms := make([]migration, 0, len(names))
 	for _, name := range names {
-		n, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(name, "migrations/"), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("sqlite: migration %s lacks a number", name)
+		num, _, _ := strings.Cut(strings.TrimPrefix(name, "migrations/"), "_")
+		n, err := strconv.Atoi(num)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("migration %s does not start with a positive number", name)
 		}
-		if n <= version {
-			continue
+		ms = append(ms, migration{n, name})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.n - b.n })
+	for i, m := range ms {
+		if m.n != i+1 {
+			return fmt.Errorf("migration %s: numbers must run 1, 2, 3, ... without gaps or repeats", m.name)
 		}
-		body, _ := migrations.ReadFile(name)
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migration %s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migration %s: %w", name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", name, err)
+	}
+	if version > len(ms) {
+		return fmt.Errorf("schema version %d is newer than this program knows (%d); rebuild the projection or upgrade", version, len(ms))
+	}
+	for _, m := range ms[version:] {
+		if err := s.migrateOne(ctx, m.n, m.name); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	return nil
+}
+
+// migrateOne runs one migration and records its number, atomically.
+func (s *Store) migrateOne(ctx context.Context, n int, name string) error {
+	body, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Close closes both pools.
@@ -222,8 +264,15 @@ func (ins *inserter) close() {
 	}
 }
 
+// insert writes one record: its entries row and, when it was accepted,
+// the row its body projects to. An accepted record of a projected kind
+// must carry the matching body; anything else is a caller bug that would
+// silently lose a key, revocation or observation, so it is refused.
 func (ins *inserter) insert(ctx context.Context, r node.Record) error {
-	signers, _ := json.Marshal(nonNil(r.Signers))
+	signers, err := json.Marshal(nonNil(r.Signers))
+	if err != nil {
+		return err
+	}
 	if _, err := ins.entry.ExecContext(ctx, int64(r.Index), r.LeafHash, string(r.Kind), string(signers), r.Raw, r.Rejected); err != nil {
 		return err
 	}
@@ -232,28 +281,49 @@ func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 	}
 	switch b := r.Body.(type) {
 	case *entry.KeyBody:
+		if r.Kind != entry.KindKey {
+			break
+		}
 		id, err := entry.VKeyID(b.VKey)
 		if err != nil {
 			return err
 		}
-		zones, _ := json.Marshal(nonNil(b.Zones))
+		zones, err := json.Marshal(nonNil(b.Zones))
+		if err != nil {
+			return err
+		}
 		_, err = ins.key.ExecContext(ctx, id, b.VKey, b.Role, b.Label, fmtTime(b.NotBefore), fmtTime(b.NotAfter), string(zones), int64(r.Index))
 		return err
 	case *entry.RevocationBody:
+		if r.Kind != entry.KindRevocation {
+			break
+		}
 		_, err := ins.revocation.ExecContext(ctx, b.Key, int64(r.Index), b.Reason, fmtTime(b.Effective))
 		return err
 	case *entry.Observation:
+		if r.Kind != entry.KindObservation {
+			break
+		}
 		if len(r.Signers) == 0 {
 			return errors.New("observation without a signer")
 		}
-		ev, _ := json.Marshal(nonNil(b.Evidence))
-		_, err := ins.observation.ExecContext(ctx, int64(r.Index), r.Signers[0], b.ID, fmtTime(b.ObservedAt),
+		ev, err := json.Marshal(nonNil(b.Evidence))
+		if err != nil {
+			return err
+		}
+		_, err = ins.observation.ExecContext(ctx, int64(r.Index), r.Signers[0], b.ID, fmtTime(b.ObservedAt),
 			b.Location.Coordinates[0], b.Location.Coordinates[1], b.Category,
 			nullFloat(b.AccuracyM), nullInt(b.Count), nullFloat(b.BearingDeg),
 			b.Weapon, b.SourceType, string(ev), b.Text, b.ExternalID, b.Source)
 		return err
+	default:
+		switch r.Kind {
+		case entry.KindKey, entry.KindRevocation, entry.KindObservation:
+		default:
+			return nil // kept in entries only
+		}
 	}
-	return nil
+	return fmt.Errorf("accepted %s entry carries a %T body", r.Kind, r.Body)
 }
 
 // IndexByLeafHash returns the index of the entry with the given leaf hash.
