@@ -17,8 +17,8 @@ type Record struct {
 	Raw      []byte // the whole signed note
 	Kind     entry.Kind
 	Signers  []string // name+hash of each signature, in note order
-	// Body is the validated body: *entry.KeyBody, *entry.RevocationBody or
-	// *entry.Observation. Nil when Rejected is set.
+	// Body is the validated body: *entry.KeyBody, *entry.RevocationBody,
+	// *entry.Observation or *entry.Testimony. Nil when Rejected is set.
 	Body any
 	// Rejected is non-empty when the entry is in the log but fails the
 	// registry's rules on replay (it should never happen; an auditor flags
@@ -39,8 +39,9 @@ type Store interface {
 
 	// Apply records the given consecutive entries, the first of which must
 	// have index Applied(), in one transaction together with the new
-	// applied count. When Apply returns nil, the records are durable in the
-	// store; on error nothing was applied.
+	// applied count. When Apply returns nil, the records survive a crash of
+	// the process (a power loss may undo the last commits, which the
+	// follower then replays from the log); on error nothing was applied.
 	Apply(ctx context.Context, recs []Record) error
 
 	// IndexByLeafHash returns the index of the entry with the given leaf

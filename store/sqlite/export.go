@@ -12,7 +12,9 @@ import (
 )
 
 // exportTables lists every table with its columns in a fixed order and
-// its primary key for row order.
+// the key its rows are written in: the primary key, or for keys and
+// revocations the log index (also unique), so that every table reads in
+// log order. A new table or column must be added here.
 var exportTables = []struct{ name, cols, order string }{
 	{"meta", "name, value", "name"},
 	{"entries", "idx, leaf_hash, kind, signers, raw, rejected", "idx"},
@@ -61,7 +63,10 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 			return fmt.Errorf("sqlite: export %s: %w", t.name, err)
 		}
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("sqlite: export: %w", err)
+	}
+	return nil
 }
 
 func exportValue(v any) string {
