@@ -1,8 +1,6 @@
 package acled_test
 
 import (
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -10,7 +8,7 @@ import (
 
 	"github.com/guarantor/guarantor/acled"
 	"github.com/guarantor/guarantor/entry"
-	"golang.org/x/mod/sumdb/note"
+	"github.com/guarantor/guarantor/internal/testkeys"
 )
 
 // header is ACLED's export header (a subset of its 31 columns, in its order).
@@ -29,8 +27,7 @@ func TestReaderAndMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	skey, _, _ := note.GenerateKey(rand.Reader, "analyst.acled")
-	s, _ := note.NewSigner(skey)
+	k := testkeys.New(t, "analyst.acled")
 	var got []string
 	var rowErrs []string
 	for {
@@ -48,15 +45,7 @@ func TestReaderAndMapping(t *testing.T) {
 		}
 		o := ev.Observation()
 		got = append(got, o.ID+" "+o.Category)
-		body, _ := json.Marshal(o)
-		raw, err := entry.Sign(entry.KindObservation, body, s)
-		if err == nil {
-			var e *entry.Entry
-			if e, err = entry.Parse(raw); err == nil {
-				_, err = e.Validate()
-			}
-		}
-		if err != nil {
+		if err := testkeys.Valid(t, entry.KindObservation, o, k); err != nil {
 			t.Fatalf("%s: %v", o.ID, err)
 		}
 	}

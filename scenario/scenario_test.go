@@ -2,7 +2,6 @@ package scenario_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,9 +10,9 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"github.com/guarantor/guarantor/scenario"
 	"github.com/guarantor/guarantor/ucdp"
-	"golang.org/x/mod/sumdb/note"
 )
 
 var cfg = scenario.Config{Seed: 42, Start: time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC), Days: 14, Monitors: 6}
@@ -33,8 +32,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestItemsAreValidLabelledAndOnTheLine(t *testing.T) {
-	skey, _, _ := note.GenerateKey(rand.Reader, "monitor")
-	s, _ := note.NewSigner(skey)
+	k := testkeys.New(t, "monitor")
 	items := scenario.Generate(cfg)
 	if len(items) < 14*20 {
 		t.Fatalf("only %d items for 14 days", len(items))
@@ -63,16 +61,7 @@ func TestItemsAreValidLabelledAndOnTheLine(t *testing.T) {
 			t.Fatal("items not in time order")
 		}
 		cats[o.Category]++
-		body, _ := json.Marshal(o)
-		raw, err := entry.Sign(entry.KindObservation, body, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := entry.Parse(raw)
-		if err == nil {
-			_, err = e.Validate()
-		}
-		if err != nil {
+		if err := testkeys.Valid(t, entry.KindObservation, o, k); err != nil {
 			t.Fatalf("item %d invalid: %v", i, err)
 		}
 		if i > 0 && items[i-1].Observation.Text[strings.LastIndex(items[i-1].Observation.Text, " of "):] == o.Text[strings.LastIndex(o.Text, " of "):] &&

@@ -1,8 +1,6 @@
 package ucdp_test
 
 import (
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -10,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"github.com/guarantor/guarantor/ucdp"
-	"golang.org/x/mod/sumdb/note"
 	"pgregory.net/rapid"
 )
 
@@ -27,15 +25,6 @@ func openData(t *testing.T) *os.File {
 	return f
 }
 
-func signer(tb testing.TB) note.Signer {
-	skey, _, err := note.GenerateKey(rand.Reader, "analyst.ucdp")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, _ := note.NewSigner(skey)
-	return s
-}
-
 // TestRealFile reads every row of the shared UCDP file, checks the counts
 // per year against its README, and checks that every event becomes an
 // observation the log accepts.
@@ -44,7 +33,7 @@ func TestRealFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := signer(t)
+	k := testkeys.New(t, "analyst.ucdp")
 	perYear := map[int]int{}
 	categories := map[string]int{}
 	ids := map[string]bool{}
@@ -63,16 +52,7 @@ func TestRealFile(t *testing.T) {
 		}
 		ids[o.ID] = true
 		categories[o.Category]++
-		body, _ := json.Marshal(o)
-		raw, err := entry.Sign(entry.KindObservation, body, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := entry.Parse(raw)
-		if err == nil {
-			_, err = e.Validate()
-		}
-		if err != nil {
+		if err := testkeys.Valid(t, entry.KindObservation, o, k); err != nil {
 			t.Fatalf("event %d does not make a valid observation: %v", ev.ID, err)
 		}
 	}

@@ -3,6 +3,7 @@ package testkeys
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"testing"
 
 	"github.com/guarantor/guarantor/entry"
@@ -43,4 +44,25 @@ func Sign(tb testing.TB, kind entry.Kind, body string, keys ...Key) []byte {
 		tb.Fatal(err)
 	}
 	return raw
+}
+
+// Valid marshals body, signs it as kind with k, and returns the error the
+// log's own parser and schema give it (nil when the log would take its
+// form).
+func Valid(tb testing.TB, kind entry.Kind, body any, k Key) error {
+	tb.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	raw, err := entry.Sign(kind, b, k.S)
+	if err != nil {
+		return err
+	}
+	e, err := entry.Parse(raw)
+	if err != nil {
+		return err
+	}
+	_, err = e.Validate()
+	return err
 }
