@@ -52,6 +52,7 @@ func (c *Config) defaults() {
 // whose key signs it.
 type Item struct {
 	Monitor     int
+	Event       int // which generated event it reports: ground truth for fusion
 	Observation entry.Observation
 }
 
@@ -116,6 +117,7 @@ func Generate(cfg Config) []Item {
 	}
 	seq := make([]int, cfg.Monitors)
 	var items []Item
+	eventNo := 0
 	for day := range cfg.Days {
 		date := start.AddDate(0, 0, day)
 		n := cfg.PerDay/2 + rng.IntN(cfg.PerDay+1)
@@ -147,8 +149,9 @@ func Generate(cfg Config) []Item {
 			reports = min(reports, cfg.Monitors)
 			for _, m := range rng.Perm(cfg.Monitors)[:reports] {
 				seq[m]++
-				items = append(items, Item{Monitor: m, Observation: ev.report(rng, m, seq[m])})
+				items = append(items, Item{Monitor: m, Event: eventNo, Observation: ev.report(rng, m, seq[m])})
 			}
+			eventNo++
 		}
 	}
 	slices.SortFunc(items, func(a, b Item) int {
