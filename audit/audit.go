@@ -25,16 +25,18 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/guarantor/guarantor/internal/atomicfile"
-	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/registry"
 	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/tessera/api"
+	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -65,27 +67,50 @@ type Config struct {
 	Progress func(done, total uint64)
 }
 
-// State is what the auditor remembers between runs.
+// State is what the auditor remembers between runs, kept as JSON in
+// Config.StatePath: the keys it was pinned to and the last checkpoint
+// it verified, from which the next run demands a consistency proof.
 type State struct {
-	Origin        string `json:"origin"`
-	LogVKey       string `json:"log_vkey"`
+	// Origin is the log's origin line (its checkpoint signer's name).
+	Origin string `json:"origin"`
+	// LogVKey is the log's verifier key the checkpoint was verified with.
+	LogVKey string `json:"log_vkey"`
+	// AuthorityVKey is the mission authority's verifier key the key
+	// registry was replayed from.
 	AuthorityVKey string `json:"authority_vkey"`
-	Size          uint64 `json:"size"`
-	RootHash      []byte `json:"root_hash"`
-	Checkpoint    string `json:"checkpoint"`
-	VerifiedAt    string `json:"verified_at"`
+	// Size is the tree size of the verified checkpoint.
+	Size uint64 `json:"size"`
+	// RootHash is its root hash (base64 in JSON).
+	RootHash []byte `json:"root_hash"`
+	// Checkpoint is the full signed checkpoint text, so that it can be
+	// shown to a third party as evidence of what the log claimed.
+	Checkpoint string `json:"checkpoint"`
+	// VerifiedAt is when it was verified (RFC 3339, UTC); informative.
+	VerifiedAt string `json:"verified_at"`
 }
 
 // Report is the outcome of a successful audit.
 type Report struct {
-	Origin       string
-	Size         uint64
-	RootHash     []byte
-	PreviousSize uint64 // size verified last time (from the state file), 0 if none
-	Keys         int
-	Revocations  int
-	ByKind       map[string]int
-	Duration     time.Duration
+	// Origin is the log's origin line.
+	Origin string
+	// Size is the tree size of the verified checkpoint.
+	Size uint64
+	// RootHash is the checkpoint's root hash, recomputed from the entries.
+	RootHash []byte
+	// PreviousSize is the size verified last time (from the state
+	// file), 0 if none.
+	PreviousSize uint64
+	// Entries is the number of entries read, hashed and replayed (equal
+	// to Size on success).
+	Entries uint64
+	// Keys is the number of keys registered in the log.
+	Keys int
+	// Revocations is the number of those keys that were revoked.
+	Revocations int
+	// ByKind counts the entries by kind ("key", "observation", ...).
+	ByKind map[string]int
+	// Duration is the wall time the audit took.
+	Duration time.Duration
 }
 
 // String summarises the report in one paragraph.
@@ -96,10 +121,18 @@ func (r *Report) String() string {
 			kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
 		}
 	}
-	for k, n := range r.ByKind {
+	var others []string
+	for k := range r.ByKind {
 		if k != "key" && k != "revocation" && k != "observation" {
-			kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
+			others = append(others, k)
 		}
+	}
+	sort.Strings(others)
+	for _, k := range others {
+		kinds = append(kinds, fmt.Sprintf("%d %s", r.ByKind[k], k))
+	}
+	if len(kinds) == 0 {
+		kinds = append(kinds, "empty")
 	}
 	grew := ""
 	if r.PreviousSize > 0 {
@@ -109,7 +142,15 @@ func (r *Report) String() string {
 		r.Origin, r.Size, strings.Join(kinds, ", "), grew, r.RootHash, r.Keys, r.Revocations, r.Duration.Round(time.Millisecond))
 }
 
-// Verify audits the log. Any failure is an error naming what failed.
+// bundleWorkers is how many entry bundles are fetched ahead in parallel:
+// enough to hide HTTP latency, few enough to stay polite and keep memory
+// at a handful of 64 KiB × 256 bundles at most.
+const bundleWorkers = 4
+
+// Verify audits the log at cfg.Server. It fails with one error naming
+// what failed (the checkpoint signature, consistency with the state file,
+// an entry by index, or the recomputed root); on success it updates the
+// state file, if any, and reports what it checked.
 func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	if cfg.Server == nil {
@@ -131,63 +172,76 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log verifier key %q: %w", logVKey, err)
 	}
+	reg, err := registry.New(authVKey)
+	if err != nil {
+		return nil, fmt.Errorf("authority verifier key %q: %w", authVKey, err)
+	}
 
+	// 1. The checkpoint, signed by the log key.
 	root := cfg.Server.JoinPath("log") // tlog-tiles prefix
 	root.Path += "/"
 	f, err := client.NewHTTPFetcher(root, hc)
 	if err != nil {
 		return nil, fmt.Errorf("tile fetcher: %w", err)
 	}
-	cp, cpRaw, _, err := client.FetchCheckpoint(ctx, f.ReadCheckpoint, logV, logV.Name())
+	cpRaw, err := f.ReadCheckpoint(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint from %s does not verify with log key %s: %w", root, logV.Name(), err)
+		return nil, fmt.Errorf("fetch checkpoint from %s: %w", root, err)
 	}
+	cp, _, _, err := log.ParseCheckpoint(cpRaw, logV.Name(), logV)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint signature does not verify with log key %s: %w", logVKey, err)
+	}
+
+	// 2. The log only grew since last time.
 	if prev != nil {
 		if err := checkConsistency(ctx, f, prev, cp); err != nil {
-			return nil, fmt.Errorf("log is not consistent with the checkpoint verified before (state file %s): %w", cfg.StatePath, err)
+			return nil, fmt.Errorf("log is not consistent with the checkpoint of size %d seen before (state file %s): %w", prev.Size, cfg.StatePath, err)
 		}
 	}
 
+	// 3 and 4. Every entry, in order: folded into the tree, replayed
+	// through the key registry.
 	rep := &Report{Origin: cp.Origin, Size: cp.Size, RootHash: cp.Hash, ByKind: map[string]int{}}
 	if prev != nil {
 		rep.PreviousSize = prev.Size
 	}
-	reg, err := registry.New(authVKey)
-	if err != nil {
-		return nil, err
-	}
-	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+	rf := &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 	rng := rf.NewEmptyRange(0)
-	var done uint64
-	for ent, err := range ledger.ReadEntries(ctx, f.ReadEntryBundle, 0, cp.Size) {
+	size := func(context.Context) (uint64, error) { return cp.Size, nil }
+	var next uint64 // index of the next entry expected
+	for b, err := range client.EntryBundles(ctx, bundleWorkers, size, f.ReadEntryBundle, 0, cp.Size) {
 		if err != nil {
-			return nil, fmt.Errorf("read entries: %w", err)
+			return nil, fmt.Errorf("entry bundle %d (entries from %d): %w", next/layout.EntryBundleWidth, next, err)
 		}
-		if ent.Index != done {
-			return nil, fmt.Errorf("entry %d arrived where %d was expected", ent.Index, done)
-		}
-		if err := rng.Append(rfc6962.DefaultHasher.HashLeaf(ent.Entry), nil); err != nil {
-			return nil, fmt.Errorf("entry %d: %w", ent.Index, err)
-		}
-		e, _, err := reg.Admit(ent.Index, ent.Entry)
+		ents, err := bundleEntries(b)
 		if err != nil {
-			return nil, fmt.Errorf("entry %d: %w", ent.Index, err)
+			return nil, err
 		}
-		rep.ByKind[string(e.Kind)]++
-		done++
-		if cfg.Progress != nil && done%1024 == 0 {
-			cfg.Progress(done, cp.Size)
+		for _, raw := range ents {
+			if err := rng.Append(rfc6962.DefaultHasher.HashLeaf(raw), nil); err != nil {
+				return nil, fmt.Errorf("entry %d: %w", next, err)
+			}
+			e, _, err := reg.Admit(next, raw)
+			if err != nil {
+				return nil, fmt.Errorf("entry %d: %w", next, err)
+			}
+			rep.ByKind[string(e.Kind)]++
+			next++
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(next, cp.Size)
 		}
 	}
-	if done != cp.Size {
-		return nil, fmt.Errorf("read %d entries, the checkpoint commits to %d", done, cp.Size)
+	rep.Entries = next
+	if next != cp.Size {
+		return nil, fmt.Errorf("read %d entries, the checkpoint commits to %d", next, cp.Size)
 	}
-	got, err := rng.GetRootHash(nil)
-	if err != nil {
-		return nil, fmt.Errorf("recompute root: %w", err)
-	}
-	if cp.Size == 0 {
-		got = rfc6962.DefaultHasher.EmptyRoot()
+	got := rfc6962.DefaultHasher.EmptyRoot()
+	if cp.Size > 0 {
+		if got, err = rng.GetRootHash(nil); err != nil {
+			return nil, fmt.Errorf("recompute root: %w", err)
+		}
 	}
 	if !bytes.Equal(got, cp.Hash) {
 		return nil, fmt.Errorf("root mismatch at size %d: recomputed %x from the entries, the checkpoint says %x", cp.Size, got, cp.Hash)
@@ -198,9 +252,8 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Revocations++
 		}
 	}
-	if cfg.Progress != nil {
-		cfg.Progress(done, cp.Size)
-	}
+
+	// 5. Remember this checkpoint.
 	if cfg.StatePath != "" {
 		st := State{
 			Origin: cp.Origin, LogVKey: logVKey, AuthorityVKey: authVKey,
@@ -213,6 +266,31 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// bundleEntries parses an entry bundle and returns the entries of it that
+// the range asks for. A bundle must hold exactly as many entries as its
+// tlog-tiles width says (256, or W for a partial bundle "N.p/W"; a full
+// bundle may stand in for a partial one that was collected), so that a
+// server cannot pad or shorten one unnoticed.
+func bundleEntries(b client.Bundle) ([][]byte, error) {
+	ri := b.RangeInfo
+	var eb api.EntryBundle
+	if err := eb.UnmarshalText(b.Data); err != nil {
+		return nil, fmt.Errorf("entry bundle %d: %w", ri.Index, err)
+	}
+	want := uint64(ri.Partial)
+	if want == 0 {
+		want = layout.EntryBundleWidth
+	}
+	n := uint64(len(eb.Entries))
+	if n != want && (ri.Partial == 0 || n != layout.EntryBundleWidth) {
+		return nil, fmt.Errorf("entry bundle %d holds %d entries, its width is %d", ri.Index, n, want)
+	}
+	if uint64(ri.First)+uint64(ri.N) > n {
+		return nil, fmt.Errorf("entry bundle %d holds %d entries, entries %d to %d were wanted", ri.Index, n, ri.First, ri.First+ri.N)
+	}
+	return eb.Entries[ri.First : ri.First+ri.N], nil
 }
 
 // resolveKeys settles which log and authority keys to trust: those given,

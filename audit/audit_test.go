@@ -3,9 +3,10 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"github.com/guarantor/guarantor/internal/testkeys"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/guarantor/guarantor/audit"
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/transparency-dev/tessera/api"
 )
@@ -118,16 +120,50 @@ func goodLog(tb testing.TB, n int) (*testLog, key) {
 }
 
 func TestVerifyHappyPathAndState(t *testing.T) {
-	l, mon := goodLog(t, 600) // more than two full bundles and a partial one
+	l, mon := goodLog(t, 600) // two full bundles and a partial one
 	state := filepath.Join(t.TempDir(), "state.json")
 	ctx := context.Background()
-	rep, err := audit.Verify(ctx, audit.Config{Server: l.url(), LogVKey: l.logK.VKey, StatePath: state})
+	var calls int
+	var last, total uint64
+	progress := func(done, tot uint64) {
+		if done < last {
+			t.Errorf("progress went back from %d to %d", last, done)
+		}
+		calls, last, total = calls+1, done, tot
+	}
+	rep, err := audit.Verify(ctx, audit.Config{Server: l.url(), LogVKey: l.logK.VKey, StatePath: state, Progress: progress})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Size != 601 || rep.ByKind["observation"] != 600 || rep.Keys != 1 || rep.PreviousSize != 0 {
+	if rep.Size != 601 || rep.Entries != 601 || rep.ByKind["observation"] != 600 || rep.ByKind["key"] != 1 || rep.Keys != 1 || rep.Revocations != 0 || rep.PreviousSize != 0 {
 		t.Fatalf("report %+v", rep)
 	}
+	if calls != 3 || last != 601 || total != 601 {
+		t.Fatalf("progress: %d calls, last %d/%d", calls, last, total)
+	}
+
+	// The state file pins both keys and holds the signed checkpoint.
+	b, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := os.ReadFile(filepath.Join(l.dir, "checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st["origin"] != "test.log" || st["log_vkey"] != l.logK.VKey || st["authority_vkey"] != l.auth.VKey ||
+		st["size"] != float64(601) || st["root_hash"] != base64.StdEncoding.EncodeToString(rep.RootHash) || st["checkpoint"] != string(cp) {
+		t.Fatalf("state file:\n%s", b)
+	}
+	if !strings.Contains(string(cp), base64.StdEncoding.EncodeToString(rep.RootHash)) {
+		t.Fatalf("reported root %x is not the checkpoint's:\n%s", rep.RootHash, cp)
+	}
+
+	// A second run, keys from the state file only, proves the growth.
 	l.add(obs(t, mon, "later", "2025-01-03T00:00:00Z"))
 	rep, err = audit.Verify(ctx, audit.Config{Server: l.url(), StatePath: state})
 	if err != nil {
@@ -136,8 +172,24 @@ func TestVerifyHappyPathAndState(t *testing.T) {
 	if rep.Size != 602 || rep.PreviousSize != 601 {
 		t.Fatalf("second run %+v", rep)
 	}
-	if !strings.HasPrefix(rep.String(), "OK: test.log has 602 entries") {
-		t.Fatalf("summary %q", rep.String())
+	sum := rep.String()
+	if !strings.HasPrefix(sum, "OK: test.log has 602 entries (1 key, 601 observation), consistent with the 601 entries verified before") {
+		t.Fatalf("summary %q", sum)
+	}
+	// Nothing new: same size, same root, still fine.
+	if rep, err = audit.Verify(ctx, audit.Config{Server: l.url(), StatePath: state}); err != nil || rep.PreviousSize != 602 {
+		t.Fatalf("third run: %v %+v", err, rep)
+	}
+}
+
+func TestVerifyEmptyLog(t *testing.T) {
+	l := newTestLog(t, newKey(t, "test.log"), newKey(t, "authority"))
+	rep, err := audit.Verify(context.Background(), audit.Config{Server: l.url()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Size != 0 || rep.Entries != 0 || !strings.Contains(rep.String(), "(empty)") {
+		t.Fatalf("report %+v: %s", rep, rep)
 	}
 }
 
@@ -164,7 +216,44 @@ func TestVerifyFailures(t *testing.T) {
 	t.Run("wrong log key", func(t *testing.T) {
 		l, _ := goodLog(t, 3)
 		_, err := audit.Verify(ctx, audit.Config{Server: l.url(), LogVKey: newKey(t, "test.log").VKey})
-		if err == nil || !strings.Contains(err.Error(), "does not verify") {
+		if err == nil || !strings.HasPrefix(err.Error(), "checkpoint signature does not verify with log key") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("wrong authority key", func(t *testing.T) {
+		l, _ := goodLog(t, 3)
+		_, err := audit.Verify(ctx, audit.Config{Server: l.url(), AuthorityVKey: newKey(t, "authority").VKey})
+		if err == nil || !strings.HasPrefix(err.Error(), "entry 0:") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("padded bundle", func(t *testing.T) {
+		// An extra, validly signed entry appended to the partial bundle
+		// the checkpoint covers: the tree would not notice it (it lies
+		// past the checkpoint's width), the bundle's width does.
+		l, mon := goodLog(t, 299) // bundle 0 full, bundle 1 partial with 44
+		path := filepath.Join(l.dir, "tile", "entries", "001.p", "44")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra := obs(t, mon, "smuggled", "2025-01-02T03:04:05Z")
+		b = binary.BigEndian.AppendUint16(b, uint16(len(extra)))
+		if err := os.WriteFile(path, append(b, extra...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = audit.Verify(ctx, audit.Config{Server: l.url()})
+		if err == nil || !strings.Contains(err.Error(), "entry bundle 1 holds 45 entries, its width is 44") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("missing bundle", func(t *testing.T) {
+		l, _ := goodLog(t, 300)
+		if err := os.Remove(filepath.Join(l.dir, "tile", "entries", "000")); err != nil {
+			t.Fatal(err)
+		}
+		_, err := audit.Verify(ctx, audit.Config{Server: l.url()})
+		if err == nil || !strings.HasPrefix(err.Error(), "entry bundle 0 (entries from 0):") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -234,7 +323,7 @@ func TestVerifyFailures(t *testing.T) {
 		b, _ = json.Marshal(st)
 		_ = os.WriteFile(state, b, 0o600)
 		_, err := audit.Verify(ctx, audit.Config{Server: l.url(), StatePath: state})
-		if err == nil || !strings.Contains(err.Error(), "shrank") {
+		if err == nil || !strings.Contains(err.Error(), "of size 14 seen before") || !strings.Contains(err.Error(), "shrank from 14 to 4 entries (rollback)") {
 			t.Fatalf("err = %v", err)
 		}
 	})
