@@ -52,7 +52,7 @@ func WritePartnerCSV(w io.Writer, cfg Config) (int, error) {
 				"source_date":     date.Format("2006-01-02"),
 				"source_headline": fmt.Sprintf("SYNTHETIC: partner reports %s near %s", what, s.Name),
 				"where_prec":      "2", "where_coordinates": s.Name, "where_description": "near " + s.Name,
-				"adm_1": "Donetsk oblast", "latitude": strconv.FormatFloat(round6(lat), 'f', -1, 64),
+				"adm_1": s.Oblast + " oblast", "latitude": strconv.FormatFloat(round6(lat), 'f', -1, 64),
 				"longitude": strconv.FormatFloat(round6(lon), 'f', -1, 64), "country": "Ukraine", "country_id": "369",
 				"region": "Europe", "event_clarity": "1", "date_prec": "1",
 				"date_start": date.Format("01/02/2006 15:04"), "date_end": date.Format("01/02/2006 15:04"),
