@@ -35,7 +35,8 @@ const (
 //go:embed schemas/*.json
 var schemaFS embed.FS
 
-var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true}
+var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true,
+	KindVerification: true, KindIncident: true, KindTick: true}
 
 var printer = message.NewPrinter(language.English)
 
@@ -122,6 +123,24 @@ func (e *Entry) Validate() (any, error) {
 		return &b, nil
 	case KindTestimony:
 		var b Testimony
+		if err := e.Decode(&b); err != nil {
+			return nil, err
+		}
+		return &b, nil
+	case KindVerification:
+		var b Verification
+		if err := e.Decode(&b); err != nil {
+			return nil, err
+		}
+		return &b, nil
+	case KindIncident:
+		var b Incident
+		if err := e.Decode(&b); err != nil {
+			return nil, err
+		}
+		return &b, b.check()
+	case KindTick:
+		var b Tick
 		if err := e.Decode(&b); err != nil {
 			return nil, err
 		}
@@ -252,6 +271,10 @@ func Time(body any) (time.Time, bool) {
 		return b.ObservedAt, true
 	case *Testimony:
 		return b.ReceivedAt, true
+	case *Verification:
+		return b.At, true
+	case *Tick:
+		return b.At, true
 	}
 	return time.Time{}, false
 }

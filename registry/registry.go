@@ -140,6 +140,16 @@ func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 		if k.Role != guarantor.RoleIntake {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; testimony is signed by the server's intake key only", k.ID, k.Role)
 		}
+	case entry.KindVerification:
+		if k.Role != guarantor.RoleAnalyst {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; verifications are signed by analyst keys only", k.ID, k.Role)
+		}
+	case entry.KindIncident, entry.KindTick:
+		if k.Role != guarantor.RoleEngine {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by the engine's key only", k.ID, k.Role, kind)
+		}
+	default:
+		return guarantor.Errorf(guarantor.EUnsupported, "kind", "no signing rule for kind %s", kind)
 	}
 	if hasTime {
 		if at.Before(k.NotBefore) || at.After(k.NotAfter) {

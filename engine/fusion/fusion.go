@@ -5,8 +5,13 @@
 // observations does not depend on the order they arrive in.
 //
 // The rule (Rule) links two observations when they are of compatible
-// categories, no further apart in time than MaxGap, and no further apart
-// in space than the sum of their accuracy radii plus Slack. An incident is
+// categories, from different monitors, name no different weapons, are no
+// further apart in time than the sum of their sources' timing errors, and
+// no further apart in space than their combined accuracy radius plus
+// Slack. Accuracy radii are read as independent errors at one confidence
+// level, so two reports of one point are expected within
+// sqrt(a² + b²) of each other; timing errors are hard bounds (a watch
+// read to the nearest five minutes), so they add. An incident is
 // a connected group of linked observations (single linkage), so adding an
 // observation can only merge incidents, never split them, and no incident
 // ever loses a member.
@@ -26,6 +31,7 @@ type Obs struct {
 	Signer     string // name+hash of the monitor key
 	SourceType string
 	Category   string
+	Weapon     string // weapon class, "" when not reported
 	At         int64 // seconds since the Unix epoch
 	LatE6      int64 // latitude, micro-degrees
 	LonE6      int64 // longitude, micro-degrees
@@ -36,9 +42,19 @@ type Obs struct {
 // Rule is the fusion rule. The zero value is not useful; start from
 // DefaultRule.
 type Rule struct {
-	// MaxGap is the most seconds between two linked observations.
+	// MaxGap is the most seconds between two linked observations, whatever
+	// their sources.
 	MaxGap int64
-	// Slack is added, in metres, to the two accuracy radii.
+	// TimeError is, per source type, how many seconds a report's time may
+	// be off either way; two reports link only when their times are no
+	// further apart than the sum of their errors (capped by MaxGap). A
+	// source type not listed has DefaultTimeError.
+	TimeError map[string]int64
+	// DefaultTimeError applies to source types TimeError does not list.
+	DefaultTimeError int64
+	// Slack is added, in metres, to the combined accuracy radius: the
+	// extent of a target (a village block, a position) that reports of
+	// one event may legitimately straddle.
 	Slack int64
 	// MaxAccuracy is the largest accuracy radius, in metres, that may link
 	// at all: a report located only to a region corroborates nothing.
@@ -48,15 +64,21 @@ type Rule struct {
 	Groups map[string]string
 }
 
-// DefaultRule links reports within 10 minutes whose circles of
-// uncertainty come within 250 m of each other. Explosions heard, shelling,
+// DefaultRule links reports whose times agree within their sources'
+// timing errors (a patrol's watch ±5 min, a camera ±1 min, an acoustic
+// sensor ±30 s, a UAV ±3 min, so at most 10 minutes apart) and whose
+// combined uncertainty (see the package comment) leaves at most 250 m
+// unexplained, when they are not from the same monitor and do not name
+// different weapons. Explosions heard, shelling,
 // strikes and the damage and casualties they cause are one group; small
 // arms, sightings of forces, mines, restrictions of movement and other
 // reports each fuse only among themselves.
 var DefaultRule = Rule{
-	MaxGap:      10 * 60,
-	Slack:       250,
-	MaxAccuracy: 25000,
+	MaxGap:           10 * 60,
+	TimeError:        map[string]int64{"patrol": 5 * 60, "camera": 60, "acoustic": 30, "uav": 3 * 60, "satellite": 10 * 60, "media": 10 * 60},
+	DefaultTimeError: 5 * 60,
+	Slack:            250,
+	MaxAccuracy:      25000,
 	Groups: map[string]string{
 		"shelling": "explosive", "explosion_heard": "explosive", "missile_strike": "explosive",
 		"air_strike": "explosive", "drone_strike": "explosive", "infrastructure_damage": "explosive",
@@ -79,11 +101,26 @@ func (r Rule) Links(a, b Obs) bool {
 	if a.AccuracyM > r.MaxAccuracy || b.AccuracyM > r.MaxAccuracy {
 		return false
 	}
-	if d := a.At - b.At; d > r.MaxGap || d < -r.MaxGap {
+	if a.Signer == b.Signer && a.Signer != "" {
+		return false // one monitor told its two reports apart itself
+	}
+	if a.Weapon != "" && b.Weapon != "" && a.Weapon != b.Weapon {
 		return false
 	}
-	reach := a.AccuracyM + b.AccuracyM + r.Slack
+	ea, eb := r.timeError(a.SourceType), r.timeError(b.SourceType)
+	gap := min(r.MaxGap, ea+eb)
+	if d := a.At - b.At; d > gap || d < -gap {
+		return false
+	}
+	reach := isqrt(a.AccuracyM*a.AccuracyM+b.AccuracyM*b.AccuracyM) + r.Slack
 	return DistanceSquaredM(a, b) <= reach*reach
+}
+
+func (r Rule) timeError(sourceType string) int64 {
+	if e, ok := r.TimeError[sourceType]; ok {
+		return e
+	}
+	return r.DefaultTimeError
 }
 
 // metresPerDegree is the length of one degree of latitude for a mean
@@ -222,4 +259,17 @@ func summarise(members []Obs) Incident {
 		in.Level = Corroborated
 	}
 	return in
+}
+
+// isqrt returns the integer square root of x ≥ 0, exactly (Newton's
+// method on integers, no floating point).
+func isqrt(x int64) int64 {
+	if x < 2 {
+		return max(x, 0)
+	}
+	r := x
+	for y := (r + 1) / 2; y < r; y = (r + x/r) / 2 {
+		r = y
+	}
+	return r
 }
