@@ -32,10 +32,10 @@ type Obs struct {
 	SourceType string
 	Category   string
 	Weapon     string // weapon class, "" when not reported
-	At         int64 // seconds since the Unix epoch
-	LatE6      int64 // latitude, micro-degrees
-	LonE6      int64 // longitude, micro-degrees
-	AccuracyM  int64 // radius, metres
+	At         int64  // seconds since the Unix epoch
+	LatE6      int64  // latitude, micro-degrees
+	LonE6      int64  // longitude, micro-degrees
+	AccuracyM  int64  // radius, metres
 	Count      int64
 }
 
@@ -214,13 +214,15 @@ func Group(r Rule, obs []Obs) []Incident {
 	}
 	out := make([]Incident, 0, len(groups))
 	for _, members := range groups {
-		out = append(out, summarise(members))
+		out = append(out, Summarise(members))
 	}
 	slices.SortFunc(out, func(a, b Incident) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
-func summarise(members []Obs) Incident {
+// Summarise describes a group of observations as one incident. It sorts
+// members by index in place.
+func Summarise(members []Obs) Incident {
 	slices.SortFunc(members, func(a, b Obs) int { return cmp.Compare(a.Index, b.Index) })
 	in := Incident{ID: members[0].Index, From: members[0].At, To: members[0].At, RadiusM: members[0].AccuracyM}
 	cats := map[string]int{}
