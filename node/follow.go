@@ -87,6 +87,9 @@ func (n *Node) applyRange(ctx context.Context, from, to uint64) error {
 			obsKey = r.Signers[0] + "\x00" + ob.ID
 		}
 		n.seen.add(r.LeafHash, obsKey)
+		if n.engine != nil {
+			n.engine.feed(r, n.cfg.Metrics)
+		}
 	}
 	n.setApplied(to)
 	n.cfg.Metrics.setApplied(to)

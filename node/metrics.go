@@ -14,6 +14,10 @@ type Metrics struct {
 	submissions *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	applied     prometheus.Gauge
+	engineSeq   prometheus.Gauge
+	matched     prometheus.Gauge
+	open        prometheus.Gauge
+	halted      prometheus.Gauge
 }
 
 // NewMetrics registers the node's metrics with reg.
@@ -33,7 +37,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Log entries applied to the projection.",
 		}),
 	}
-	reg.MustRegister(m.submissions, m.latency, m.applied)
+	m.engineSeq = prometheus.NewGauge(prometheus.GaugeOpts{Name: "guarantor_engine_derived_emitted", Help: "Derived entries the engine has emitted (its next seq)."})
+	m.matched = prometheus.NewGauge(prometheus.GaugeOpts{Name: "guarantor_engine_derived_logged", Help: "Derived entries found in the log and checked against the engine's."})
+	m.open = prometheus.NewGauge(prometheus.GaugeOpts{Name: "guarantor_engine_open_incidents", Help: "Incidents open to new members."})
+	m.halted = prometheus.NewGauge(prometheus.GaugeOpts{Name: "guarantor_engine_halted", Help: "1 when the engine stopped because the log diverged from it."})
+	reg.MustRegister(m.submissions, m.latency, m.applied, m.engineSeq, m.matched, m.open, m.halted)
 	return m
 }
 
@@ -60,4 +68,20 @@ func (m *Metrics) setApplied(n uint64) {
 		return
 	}
 	m.applied.Set(float64(n))
+}
+
+func (m *Metrics) setEngine(seq, matched uint64, open int) {
+	if m == nil {
+		return
+	}
+	m.engineSeq.Set(float64(seq))
+	m.matched.Set(float64(matched))
+	m.open.Set(float64(open))
+}
+
+func (m *Metrics) setEngineHalted() {
+	if m == nil {
+		return
+	}
+	m.halted.Set(1)
 }

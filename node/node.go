@@ -60,6 +60,10 @@ type Config struct {
 	Evidence interface {
 		Has(ctx context.Context, sha256 string) (bool, error)
 	}
+
+	// Engine, if set, runs the engine over the log (see EngineConfig).
+	// Optional: without it the node logs and projects entries only.
+	Engine *EngineConfig
 }
 
 // Node is a running server core. Its methods are safe for concurrent use.
@@ -89,6 +93,9 @@ type Node struct {
 	stop     context.CancelFunc
 	stopped  chan struct{}
 	followMu sync.Mutex // one catch-up at a time
+
+	engine  *engineRunner // nil without Config.Engine
+	workers sync.WaitGroup
 }
 
 // pending is an entry handed to the log whose fate is not yet settled.
@@ -135,12 +142,33 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if n.seen, err = newSeenFilter(ctx, n.store, n.applied.Load()); err != nil {
 		return nil, err
 	}
+	if cfg.Engine != nil {
+		if cfg.Engine.Signer == nil {
+			return nil, errors.New("node: Config.Engine.Signer is required")
+		}
+		n.engine = newEngineRunner(*cfg.Engine, cfg.Logger)
+		// The engine keeps its state in memory: run it over everything
+		// the projection already holds.
+		err := n.store.Records(ctx, 0, n.applied.Load(), func(rec Record) error {
+			n.engine.feed(rec, cfg.Metrics)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("node: run the engine over the projection: %w", err)
+		}
+	}
 	if err := n.catchUp(ctx); err != nil {
 		return nil, fmt.Errorf("node: catch up with the log: %w", err)
 	}
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.stop = cancel
 	go n.follow(fctx)
+	if n.engine != nil {
+		n.workers.Go(func() { n.write(fctx) })
+		if n.engine.cfg.TickEvery > 0 {
+			n.workers.Go(func() { n.tick(fctx) })
+		}
+	}
 	return n, nil
 }
 
@@ -174,6 +202,7 @@ func (n *Node) restore(ctx context.Context) error {
 func (n *Node) Close() {
 	n.stop()
 	<-n.stopped
+	n.workers.Wait()
 }
 
 // Result is the outcome of a successful Submit.

@@ -31,6 +31,8 @@ type fixture struct {
 	lg    *ledger.Log
 	store *sqlite.Store
 	n     *node.Node
+	// engine, when set before open, runs the engine in the node.
+	engine *node.EngineConfig
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -57,7 +59,7 @@ func (f *fixture) open() {
 	if f.store, err = sqlite.Open(ctx, filepath.Join(f.dir, "p.db")); err != nil {
 		f.t.Fatal(err)
 	}
-	if f.n, err = node.New(ctx, node.Config{Log: f.lg, Store: f.store, AuthorityVKey: f.auth.VKey}); err != nil {
+	if f.n, err = node.New(ctx, node.Config{Log: f.lg, Store: f.store, AuthorityVKey: f.auth.VKey, Engine: f.engine}); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -1,0 +1,246 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/engine"
+	"github.com/guarantor/guarantor/entry"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// EngineConfig turns on the engine: the node feeds it every accepted
+// entry in log order, signs what it derives with Signer and appends it to
+// the log, and appends a tick every TickEvery.
+type EngineConfig struct {
+	// Rules is the engine's configuration (engine.DefaultConfig()).
+	Rules engine.Config
+	// Signer is the engine key; its key entry must be in the log.
+	Signer note.Signer
+	// TickEvery is how often, by the wall clock, a tick entry is appended.
+	// Zero means every minute; negative, never (tests).
+	TickEvery time.Duration
+}
+
+// engineRunner drives the engine inside a node: the follower feeds it,
+// a writer appends its derived entries, a scheduler appends ticks.
+type engineRunner struct {
+	cfg    EngineConfig
+	logger interface {
+		Error(msg string, args ...any)
+	}
+
+	mu        sync.Mutex
+	rep       *engine.Replayer
+	halted    error  // the first divergence; the engine stops there
+	submitted uint64 // derived seqs below this were handed to the log
+	wake      chan struct{}
+}
+
+func newEngineRunner(cfg EngineConfig, logger interface{ Error(string, ...any) }) *engineRunner {
+	if cfg.TickEvery == 0 {
+		cfg.TickEvery = time.Minute
+	}
+	return &engineRunner{cfg: cfg, logger: logger, rep: engine.NewReplayer(cfg.Rules), wake: make(chan struct{}, 1)}
+}
+
+// feed gives the engine one applied record. Records must come in log
+// order, each exactly once.
+func (r *engineRunner) feed(rec Record, m *Metrics) {
+	if rec.Rejected != "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.halted != nil {
+		return
+	}
+	text := ""
+	if entry.Derived(rec.Kind) {
+		e, err := entry.Parse(rec.Raw)
+		if err != nil {
+			r.halt(fmt.Errorf("engine: derived entry %d does not parse: %w", rec.Index, err), m)
+			return
+		}
+		text = e.Text
+	}
+	in := engine.Input{Index: rec.Index, LeafHash: rec.LeafHash, Kind: rec.Kind, Signers: rec.Signers, Body: rec.Body}
+	out, err := r.rep.Next(in, text)
+	if err != nil {
+		r.halt(err, m)
+		return
+	}
+	if len(out) > 0 {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+	m.setEngine(r.rep.Engine().Seq(), r.rep.Matched(), r.rep.Engine().Open())
+}
+
+func (r *engineRunner) halt(err error, m *Metrics) {
+	r.halted = err
+	r.logger.Error("engine halted: the log no longer replays as this engine runs it; derived entries are no longer written", "err", err)
+	m.setEngineHalted()
+}
+
+// Halted returns why the engine stopped, or nil while it runs.
+func (r *engineRunner) Halted() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.halted
+}
+
+// next returns the derived entries to append next: at most one window,
+// in seq order, not handed to the log before.
+func (r *engineRunner) next() []engine.Derived {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.halted != nil {
+		return nil
+	}
+	var out []engine.Derived
+	for _, d := range r.rep.Pending() {
+		if d.Seq >= r.submitted && len(out) < engine.Window {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// write appends derived entries until ctx ends: one window at a time,
+// each integrated before the next is added, so that no derived entry
+// lands more than a window out of seq order.
+func (n *Node) write(ctx context.Context) {
+	r := n.engine
+	for {
+		batch := r.next()
+		if len(batch) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.wake:
+				continue
+			}
+		}
+		errs := make([]error, len(batch))
+		var wg sync.WaitGroup
+		for i, d := range batch {
+			wg.Go(func() {
+				raw, err := note.Sign(&note.Note{Text: d.Text}, r.cfg.Signer)
+				if err == nil {
+					_, err = n.Submit(ctx, raw)
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return
+		}
+		if err := errors.Join(errs...); err != nil {
+			// Busy logs clear; anything else is logged and retried, since
+			// the engine's word must reach the log.
+			n.cfg.Logger.Error("append derived entries; retrying", "first_seq", batch[0].Seq, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		r.mu.Lock()
+		r.submitted = batch[len(batch)-1].Seq + 1
+		r.mu.Unlock()
+	}
+}
+
+// tick appends a tick entry every TickEvery until ctx ends.
+func (n *Node) tick(ctx context.Context) {
+	r := n.engine
+	t := time.NewTicker(r.cfg.TickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := n.Tick(ctx); err != nil && ctx.Err() == nil {
+			n.cfg.Logger.Error("append tick", "err", err)
+		}
+	}
+}
+
+// Tick appends a tick entry at the wall clock's current second, signed by
+// the engine key, and returns its receipt.
+func (n *Node) Tick(ctx context.Context) (*Result, error) {
+	if n.engine == nil {
+		return nil, guarantor.Errorf(guarantor.EUnsupported, "", "this node runs no engine")
+	}
+	body, err := entry.MarshalBody(entry.Tick{At: n.cfg.Now().UTC().Truncate(time.Second)})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := entry.Sign(entry.KindTick, body, n.engine.cfg.Signer)
+	if err != nil {
+		return nil, err
+	}
+	return n.Submit(ctx, raw)
+}
+
+// EngineStatus says how far the engine has got.
+type EngineStatus struct {
+	Seq     uint64 // the next derived seq
+	Matched uint64 // derived entries found in the log and checked
+	Pending int    // derived entries emitted, not yet in the log
+	Open    int    // open incidents
+	Halted  error  // why the engine stopped, if it did
+}
+
+// Engine reports the engine's state; ok is false when the node runs none.
+func (n *Node) Engine() (st EngineStatus, ok bool) {
+	if n.engine == nil {
+		return st, false
+	}
+	r := n.engine
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return EngineStatus{Seq: r.rep.Engine().Seq(), Matched: r.rep.Matched(), Pending: len(r.rep.Pending()), Open: r.rep.Engine().Open(), Halted: r.halted}, true
+}
+
+// WaitDerived blocks until every derived entry the engine has emitted
+// for the entries applied so far is in the log and applied, or the engine
+// halted. Tests and the demo use it to wait for the engine to settle.
+func (n *Node) WaitDerived(ctx context.Context) error {
+	for {
+		st, ok := n.Engine()
+		if !ok {
+			return nil
+		}
+		if st.Halted != nil {
+			return st.Halted
+		}
+		if st.Pending == 0 {
+			return nil
+		}
+		n.appliedMu.Lock()
+		ch := n.appliedCh
+		n.appliedMu.Unlock()
+		if st2, _ := n.Engine(); st2.Pending == 0 || st2.Matched != st.Matched {
+			continue
+		}
+		select {
+		case <-ch:
+		case <-n.stopped:
+			return errors.New("node stopped while derived entries were pending")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
