@@ -34,10 +34,12 @@ type Config struct {
 	// Rule names Fusion and the rest of this configuration in incident
 	// entries, e.g. "fusion-1".
 	Rule string
-	// Horizon is how many seconds behind the engine's clock an incident
-	// stays open to new members. An incident whose latest member is older
-	// is closed and forgotten, which keeps memory flat however long the
-	// log; a report arriving later than that starts an incident of its own.
+	// Horizon is how many seconds an incident stays open to new members
+	// after the latest observed_at of any observation logged so far has
+	// passed its own latest member. Closed incidents are forgotten, which
+	// keeps memory flat however long the log; a report of an event older
+	// than that fuses only with incidents still open. (Ticks do not close
+	// incidents, so a historical import fuses as well as live reports.)
 	Horizon int64
 	// MaxMembers caps the members of one incident (an incident entry must
 	// fit the 64 KiB entry limit); a report that would overflow an
@@ -88,6 +90,7 @@ type Engine struct {
 	cfg       Config
 	technical map[string]bool
 	now       int64 // seconds; the latest time any input claimed
+	obsClock  int64 // seconds; the latest observed_at
 	seq       uint64
 	incidents map[uint64]*incident // open incidents by id
 	absorbed  map[uint64]absorbedBy
@@ -123,7 +126,7 @@ func New(cfg Config) *Engine {
 		tech[t] = true
 	}
 	return &Engine{
-		cfg: cfg, technical: tech, now: math.MinInt64,
+		cfg: cfg, technical: tech, now: math.MinInt64, obsClock: math.MinInt64,
 		incidents: map[uint64]*incident{}, absorbed: map[uint64]absorbedBy{},
 		owner: map[uint64]uint64{}, buckets: map[int64][]fusion.Obs{}, evicted: math.MinInt64,
 	}
@@ -156,6 +159,7 @@ func (e *Engine) Apply(in Input) ([]Derived, error) {
 			return nil, err
 		}
 		e.advance(b.ObservedAt.Unix())
+		e.close(b.ObservedAt.Unix())
 	case *entry.Verification:
 		signer := ""
 		if len(in.Signers) > 0 {
@@ -252,9 +256,7 @@ func (e *Engine) linked(o fusion.Obs) []uint64 {
 func (e *Engine) index(o fusion.Obs, id uint64) {
 	e.owner[o.Index] = id
 	b := floorDiv(o.At, max(e.cfg.Fusion.MaxGap, 1))
-	if b >= e.evicted {
-		e.buckets[b] = append(e.buckets[b], o)
-	}
+	e.buckets[b] = append(e.buckets[b], o)
 }
 
 // verify applies an analyst's verdict to the open incident that now holds
@@ -373,13 +375,16 @@ func (e *Engine) emitIncident(inc *incident, in Input, merged []entry.RevisionRe
 // or technical means confirmed.
 const Verified = "verified"
 
-// advance moves the clock to t if t is later, and closes what falls
-// behind the horizon.
-func (e *Engine) advance(t int64) {
-	if t <= e.now {
+// advance moves the clock to t if t is later.
+func (e *Engine) advance(t int64) { e.now = max(e.now, t) }
+
+// close moves the observation clock to t if t is later, and closes the
+// incidents that fall behind the horizon.
+func (e *Engine) close(t int64) {
+	if t <= e.obsClock {
 		return
 	}
-	e.now = t
+	e.obsClock = t
 	gap := max(e.cfg.Fusion.MaxGap, 1)
 	cutoff := t - e.cfg.Horizon
 	bucket := floorDiv(cutoff, gap) - 1

@@ -301,9 +301,14 @@ func TestHorizonKeepsMemoryFlat(t *testing.T) {
 	if peak > 800 {
 		t.Fatalf("%d incidents open at the peak over %d observations", peak, len(ins))
 	}
-	// A tick a week later closes everything.
+	// A tick does not close incidents; a report a week later closes all
+	// the others.
 	e.Apply(input(uint64(len(ins)), &entry.Tick{At: e.Now().Add(7 * 24 * time.Hour)}, "engine+9"))
-	if e.Open() != 0 {
+	if e.Open() == 0 {
+		t.Fatal("a tick closed incidents")
+	}
+	e.Apply(input(uint64(len(ins)+1), obsAt("late", e.Now().Add(time.Hour), 37.8, 48.0, "mine", "patrol", 100), "patrol+1"))
+	if e.Open() != 1 {
 		t.Fatalf("%d incidents open after the horizon", e.Open())
 	}
 }
