@@ -8,7 +8,12 @@
 //     consistency proof; a rollback or a split view fails);
 //   - the root recomputed from every entry equals the checkpoint's;
 //   - every entry passes the key registry's rules, replayed from the log
-//     itself: signatures, roles, validity windows, revocations.
+//     itself: signatures, roles, validity windows, revocations;
+//   - unless told not to, the engine run over the log reproduces every
+//     derived entry the log holds, byte for byte (engine.Replayer).
+//
+// It reads the log over HTTP (Config.Server) or from a local tlog-tiles
+// directory (Config.Dir), such as a server's data directory or a mirror.
 //
 // Memory stays constant in the number of entries: entries are streamed
 // and folded into a compact Merkle range.
@@ -29,6 +34,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/guarantor/guarantor/engine"
+	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/internal/atomicfile"
 	"github.com/guarantor/guarantor/registry"
 	"github.com/transparency-dev/formats/log"
@@ -41,11 +48,24 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// Config says what to audit. Server is required.
+// Config says what to audit: exactly one of Server and Dir.
 type Config struct {
 	// Server is the guarantor server's base URL; tiles are read from
 	// Server/log/ and the keys, when not given, from Server/v1/log.
 	Server *url.URL
+
+	// Dir is a local directory in the tlog-tiles layout (checkpoint,
+	// tile/, tile/entries/) to read the log from instead of a server.
+	// LogVKey and AuthorityVKey are then required, unless the state file
+	// pins them.
+	Dir string
+
+	// NoReplay skips running the engine over the log.
+	NoReplay bool
+
+	// Engine is the engine configuration the log was written with.
+	// Optional: default engine.DefaultConfig().
+	Engine *engine.Config
 
 	// LogVKey is the log's verifier key. Optional: by default it is the
 	// one in the state file, else the one the server states (trust on
@@ -109,8 +129,24 @@ type Report struct {
 	Revocations int
 	// ByKind counts the entries by kind ("key", "observation", ...).
 	ByKind map[string]int
+	// Replay is what the engine replay checked; nil with NoReplay.
+	Replay *ReplayReport
 	// Duration is the wall time the audit took.
 	Duration time.Duration
+}
+
+// ReplayReport is the outcome of running the engine over the log.
+type ReplayReport struct {
+	// Derived is how many derived entries the log holds, each checked
+	// byte for byte against the engine's.
+	Derived uint64
+	// Emitted is how many derived entries the engine emitted.
+	Emitted uint64
+	// Pending is how many of those the log does not hold yet (the last
+	// ones a server is still writing).
+	Pending int
+	// Open is how many incidents were open at the end.
+	Open int
 }
 
 // String summarises the report in one paragraph.
@@ -138,8 +174,15 @@ func (r *Report) String() string {
 	if r.PreviousSize > 0 {
 		grew = fmt.Sprintf(", consistent with the %d entries verified before", r.PreviousSize)
 	}
-	return fmt.Sprintf("OK: %s has %d entries (%s)%s; root %x recomputed; every signature checked against %d registered keys (%d revoked) in %s",
-		r.Origin, r.Size, strings.Join(kinds, ", "), grew, r.RootHash, r.Keys, r.Revocations, r.Duration.Round(time.Millisecond))
+	replay := "; engine replay skipped"
+	if p := r.Replay; p != nil {
+		replay = fmt.Sprintf("; engine replay reproduced all %d derived entries byte for byte", p.Derived)
+		if p.Pending > 0 {
+			replay += fmt.Sprintf(" (%d more emitted, not yet logged)", p.Pending)
+		}
+	}
+	return fmt.Sprintf("OK: %s has %d entries (%s)%s; root %x recomputed; every signature checked against %d registered keys (%d revoked)%s; in %s",
+		r.Origin, r.Size, strings.Join(kinds, ", "), grew, r.RootHash, r.Keys, r.Revocations, replay, r.Duration.Round(time.Millisecond))
 }
 
 // bundleWorkers is how many entry bundles are fetched ahead in parallel:
@@ -147,14 +190,14 @@ func (r *Report) String() string {
 // at a handful of 64 KiB × 256 bundles at most.
 const bundleWorkers = 4
 
-// Verify audits the log at cfg.Server. It fails with one error naming
+// Verify audits the log at cfg.Server or in cfg.Dir. It fails with one error naming
 // what failed (the checkpoint signature, consistency with the state file,
 // an entry by index, or the recomputed root); on success it updates the
 // state file, if any, and reports what it checked.
 func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
-	if cfg.Server == nil {
-		return nil, errors.New("audit: Config.Server is required")
+	if (cfg.Server == nil) == (cfg.Dir == "") {
+		return nil, errors.New("audit: exactly one of Config.Server and Config.Dir is required")
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -178,11 +221,18 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	// 1. The checkpoint, signed by the log key.
-	root := cfg.Server.JoinPath("log") // tlog-tiles prefix
-	root.Path += "/"
-	f, err := client.NewHTTPFetcher(root, hc)
-	if err != nil {
-		return nil, fmt.Errorf("tile fetcher: %w", err)
+	var f fetcher
+	root := cfg.Dir
+	if cfg.Server != nil {
+		u := cfg.Server.JoinPath("log") // tlog-tiles prefix
+		u.Path += "/"
+		hf, err := client.NewHTTPFetcher(u, hc)
+		if err != nil {
+			return nil, fmt.Errorf("tile fetcher: %w", err)
+		}
+		f, root = hf, u.String()
+	} else {
+		f = client.FileFetcher{Root: cfg.Dir}
 	}
 	cpRaw, err := f.ReadCheckpoint(ctx)
 	if err != nil {
@@ -210,6 +260,14 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	rng := rf.NewEmptyRange(0)
 	size := func(context.Context) (uint64, error) { return cp.Size, nil }
 	var next uint64 // index of the next entry expected
+	var rep2 *engine.Replayer
+	if !cfg.NoReplay {
+		ec := engine.DefaultConfig()
+		if cfg.Engine != nil {
+			ec = *cfg.Engine
+		}
+		rep2 = engine.NewReplayer(ec)
+	}
 	for b, err := range client.EntryBundles(ctx, bundleWorkers, size, f.ReadEntryBundle, 0, cp.Size) {
 		if err != nil {
 			return nil, fmt.Errorf("entry bundle %d (entries from %d): %w", next/layout.EntryBundleWidth, next, err)
@@ -222,11 +280,16 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 			if err := rng.Append(rfc6962.DefaultHasher.HashLeaf(raw), nil); err != nil {
 				return nil, fmt.Errorf("entry %d: %w", next, err)
 			}
-			e, _, err := reg.Admit(next, raw)
+			e, body, err := reg.Admit(next, raw)
 			if err != nil {
 				return nil, fmt.Errorf("entry %d: %w", next, err)
 			}
 			rep.ByKind[string(e.Kind)]++
+			if rep2 != nil {
+				if err := replayEntry(rep2, next, raw, e, body); err != nil {
+					return nil, err
+				}
+			}
 			next++
 		}
 		if cfg.Progress != nil {
@@ -245,6 +308,9 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if !bytes.Equal(got, cp.Hash) {
 		return nil, fmt.Errorf("root mismatch at size %d: recomputed %x from the entries, the checkpoint says %x", cp.Size, got, cp.Hash)
+	}
+	if rep2 != nil {
+		rep.Replay = &ReplayReport{Derived: rep2.Matched(), Emitted: rep2.Engine().Seq(), Pending: len(rep2.Pending()), Open: rep2.Engine().Open()}
 	}
 	for _, k := range reg.Keys() {
 		rep.Keys++
@@ -266,6 +332,30 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// fetcher reads the log's public files, over HTTP or from a directory.
+type fetcher interface {
+	ReadCheckpoint(ctx context.Context) ([]byte, error)
+	ReadTile(ctx context.Context, l, i uint64, p uint8) ([]byte, error)
+	ReadEntryBundle(ctx context.Context, i uint64, p uint8) ([]byte, error)
+}
+
+// replayEntry feeds one admitted entry to the engine replay.
+func replayEntry(r *engine.Replayer, index uint64, raw []byte, e *entry.Entry, body any) error {
+	signers := make([]string, len(e.Sigs))
+	for i, s := range e.Sigs {
+		signers[i] = entry.KeyID(s.Name, s.Hash)
+	}
+	in := engine.Input{Index: index, LeafHash: rfc6962.DefaultHasher.HashLeaf(raw), Kind: e.Kind, Signers: signers, Body: body}
+	text := ""
+	if entry.Derived(e.Kind) {
+		text = e.Text
+	}
+	if _, err := r.Next(in, text); err != nil {
+		return fmt.Errorf("entry %d: %w", index, err)
+	}
+	return nil
 }
 
 // bundleEntries parses an entry bundle and returns the entries of it that
@@ -309,6 +399,9 @@ func resolveKeys(ctx context.Context, hc *http.Client, cfg Config, prev *State) 
 	if logVKey != "" && authVKey != "" {
 		return logVKey, authVKey, nil
 	}
+	if cfg.Server == nil {
+		return "", "", errors.New("reading a log from a directory needs its log and authority verifier keys (--log-vkey, --authority-vkey) or a state file that pins them")
+	}
 	var info struct {
 		LogVKey       string `json:"log_vkey"`
 		AuthorityVKey string `json:"authority_vkey"`
@@ -342,7 +435,7 @@ func resolveKeys(ctx context.Context, hc *http.Client, cfg Config, prev *State) 
 }
 
 // checkConsistency proves the current checkpoint extends the previous one.
-func checkConsistency(ctx context.Context, f *client.HTTPFetcher, prev *State, cp *log.Checkpoint) error {
+func checkConsistency(ctx context.Context, f fetcher, prev *State, cp *log.Checkpoint) error {
 	switch {
 	case prev.Origin != cp.Origin:
 		return fmt.Errorf("origin changed from %q to %q", prev.Origin, cp.Origin)

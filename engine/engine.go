@@ -34,13 +34,14 @@ type Config struct {
 	// Rule names Fusion and the rest of this configuration in incident
 	// entries, e.g. "fusion-1".
 	Rule string
-	// Horizon is how many seconds an incident stays open to new members
-	// after the latest observed_at of any observation logged so far has
-	// passed its own latest member. Closed incidents are forgotten, which
-	// keeps memory flat however long the log; a report of an event older
-	// than that fuses only with incidents still open. (Ticks do not close
-	// incidents, so a historical import fuses as well as live reports.)
-	Horizon int64
+	// MaxOpen caps the incidents open to new members. When a new incident
+	// would exceed it, the tenth of them whose latest member is oldest
+	// (ties: the smaller id) are closed and forgotten. This keeps memory
+	// flat however long the log, yet a late report, or a historical import
+	// in any order, fuses as long as its event is among the MaxOpen most
+	// recent. (Closing by a clock instead would make an import's fusion
+	// depend on the order of its rows.)
+	MaxOpen int
 	// MaxMembers caps the members of one incident (an incident entry must
 	// fit the 64 KiB entry limit); a report that would overflow an
 	// incident is not linked to it.
@@ -60,7 +61,7 @@ func DefaultConfig() Config {
 	return Config{
 		Fusion:          fusion.DefaultRule,
 		Rule:            "fusion-1",
-		Horizon:         48 * 3600,
+		MaxOpen:         50000,
 		MaxMembers:      4096,
 		MaxMerge:        64,
 		Technical:       []string{"acoustic", "camera", "satellite", "uav"},
@@ -90,7 +91,6 @@ type Engine struct {
 	cfg       Config
 	technical map[string]bool
 	now       int64 // seconds; the latest time any input claimed
-	obsClock  int64 // seconds; the latest observed_at
 	seq       uint64
 	incidents map[uint64]*incident // open incidents by id
 	absorbed  map[uint64]absorbedBy
@@ -126,9 +126,9 @@ func New(cfg Config) *Engine {
 		tech[t] = true
 	}
 	return &Engine{
-		cfg: cfg, technical: tech, now: math.MinInt64, obsClock: math.MinInt64,
+		cfg: cfg, technical: tech, now: math.MinInt64,
 		incidents: map[uint64]*incident{}, absorbed: map[uint64]absorbedBy{},
-		owner: map[uint64]uint64{}, buckets: map[int64][]fusion.Obs{}, evicted: math.MinInt64,
+		owner: map[uint64]uint64{}, buckets: map[int64][]fusion.Obs{},
 	}
 }
 
@@ -159,7 +159,6 @@ func (e *Engine) Apply(in Input) ([]Derived, error) {
 			return nil, err
 		}
 		e.advance(b.ObservedAt.Unix())
-		e.close(b.ObservedAt.Unix())
 	case *entry.Verification:
 		signer := ""
 		if len(in.Signers) > 0 {
@@ -185,7 +184,13 @@ func (e *Engine) observe(in Input, b *entry.Observation) error {
 		inc := &incident{id: o.Index, members: []fusion.Obs{o}}
 		e.incidents[inc.id] = inc
 		e.index(o, inc.id)
-		return e.emit(inc, in, nil)
+		if err := e.emit(inc, in, nil); err != nil {
+			return err
+		}
+		if len(e.incidents) > e.cfg.MaxOpen {
+			e.shrink()
+		}
+		return nil
 	}
 	survivor := e.incidents[linked[0]]
 	var merged []entry.RevisionRef
@@ -378,35 +383,45 @@ const Verified = "verified"
 // advance moves the clock to t if t is later.
 func (e *Engine) advance(t int64) { e.now = max(e.now, t) }
 
-// close moves the observation clock to t if t is later, and closes the
-// incidents that fall behind the horizon.
-func (e *Engine) close(t int64) {
-	if t <= e.obsClock {
-		return
+// shrink closes the tenth of the open incidents whose latest member is
+// oldest. The order is total (latest member, then id), so the choice does
+// not depend on map order.
+func (e *Engine) shrink() {
+	type open struct {
+		latest int64
+		id     uint64
 	}
-	e.obsClock = t
-	gap := max(e.cfg.Fusion.MaxGap, 1)
-	cutoff := t - e.cfg.Horizon
-	bucket := floorDiv(cutoff, gap) - 1
-	if bucket <= e.evicted {
-		return
-	}
-	e.evicted = bucket
-	// Deletions commute, so visiting the maps in any order is safe.
+	all := make([]open, 0, len(e.incidents))
 	for id, inc := range e.incidents {
-		if latest(inc) < cutoff {
-			for _, m := range inc.members {
-				delete(e.owner, m.Index)
-			}
-			for _, a := range inc.absorbed {
-				delete(e.absorbed, a)
-			}
-			delete(e.incidents, id)
-		}
+		all = append(all, open{latest(inc), id})
 	}
-	for k := range e.buckets {
-		if k < bucket {
-			delete(e.buckets, k)
+	slices.SortFunc(all, func(a, b open) int { return cmp.Or(cmp.Compare(a.latest, b.latest), cmp.Compare(a.id, b.id)) })
+	gap := max(e.cfg.Fusion.MaxGap, 1)
+	touched := map[int64]bool{}
+	for _, c := range all[:max(1, len(all)/10)] {
+		inc := e.incidents[c.id]
+		for _, m := range inc.members {
+			delete(e.owner, m.Index)
+			touched[floorDiv(m.At, gap)] = true
+		}
+		for _, a := range inc.absorbed {
+			delete(e.absorbed, a)
+		}
+		delete(e.incidents, c.id)
+	}
+	// Drop closed members from the index; each bucket is filtered in
+	// place, so the order of buckets visited does not matter.
+	for b := range touched {
+		kept := e.buckets[b][:0]
+		for _, o := range e.buckets[b] {
+			if _, ok := e.owner[o.Index]; ok {
+				kept = append(kept, o)
+			}
+		}
+		if len(kept) == 0 {
+			delete(e.buckets, b)
+		} else {
+			e.buckets[b] = kept
 		}
 	}
 }

@@ -285,31 +285,35 @@ func TestTechnicalVerification(t *testing.T) {
 	}
 }
 
-// TestHorizonKeepsMemoryFlat: incidents close once the clock passes the
-// horizon, so the open set does not grow with the log.
-func TestHorizonKeepsMemoryFlat(t *testing.T) {
+// TestOpenIncidentsAreCapped: the open set never exceeds MaxOpen, the
+// incidents closed are the stalest, and a report of a closed incident's
+// event starts a new incident.
+func TestOpenIncidentsAreCapped(t *testing.T) {
 	ins, _ := observations(scenario.Config{Seed: 1, Start: start, Days: 30, Monitors: 8})
-	e := engine.New(engine.DefaultConfig())
-	peak := 0
+	cfg := engine.DefaultConfig()
+	cfg.MaxOpen = 200
+	e := engine.New(cfg)
 	for _, in := range ins {
 		if _, err := e.Apply(in); err != nil {
 			t.Fatal(err)
 		}
-		peak = max(peak, e.Open())
+		if e.Open() > cfg.MaxOpen {
+			t.Fatalf("%d incidents open, the cap is %d", e.Open(), cfg.MaxOpen)
+		}
 	}
-	// Two days of a heavy scenario day hold a few hundred incidents.
-	if peak > 800 {
-		t.Fatalf("%d incidents open at the peak over %d observations", peak, len(ins))
+	// A repeat of the very first report (another monitor, same place and
+	// time) finds its incident closed long ago.
+	first := *ins[0].Body.(*entry.Observation)
+	first.ID = "again"
+	out, err := e.Apply(input(uint64(len(ins)), &first, "someone-else+1"))
+	if err != nil || len(out) != 1 || decode(t, out[0]).ID != uint64(len(ins)) {
+		t.Fatalf("report of a closed incident's event: %v %v", err, out)
 	}
-	// A tick does not close incidents; a report a week later closes all
-	// the others.
-	e.Apply(input(uint64(len(ins)), &entry.Tick{At: e.Now().Add(7 * 24 * time.Hour)}, "engine+9"))
-	if e.Open() == 0 {
-		t.Fatal("a tick closed incidents")
-	}
-	e.Apply(input(uint64(len(ins)+1), obsAt("late", e.Now().Add(time.Hour), 37.8, 48.0, "mine", "patrol", 100), "patrol+1"))
-	if e.Open() != 1 {
-		t.Fatalf("%d incidents open after the horizon", e.Open())
+	// The same with no cap to speak of fuses it with the first.
+	e2, _ := run(t, engine.DefaultConfig(), ins)
+	out, _ = e2.Apply(input(uint64(len(ins)), &first, "someone-else+1"))
+	if b := decode(t, out[len(out)-1]); b.ID == uint64(len(ins)) {
+		t.Fatalf("with room, the repeat should join an old incident: %+v", b)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/node"
 )
 
 // Batch limits.
@@ -81,7 +82,11 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := s.node.Submit(r.Context(), raw)
+			err := refuseEngineKinds(raw)
+			var res *node.Result
+			if err == nil {
+				res, err = s.node.Submit(r.Context(), raw)
+			}
 			if err != nil {
 				p := s.problemOf(r, err)
 				results[i] = BatchResult{Problem: &p}

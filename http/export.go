@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,38 +34,15 @@ var CSVColumns = []string{
 func parseFilter(r *http.Request) (node.ObservationFilter, error) {
 	var f node.ObservationFilter
 	q := r.URL.Query()
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		v := q.Get(name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			if t, err = time.Parse("2006-01-02", v); err != nil {
-				return f, guarantor.Errorf(guarantor.EInvalid, name, "%s=%q is not a time like 2025-03-01 or 2025-03-01T18:00:00Z", name, v)
-			}
-		}
-		*dst = t
+	var err error
+	if f.From, f.To, err = parseTimes(q); err != nil {
+		return f, err
 	}
-	if v := q.Get("bbox"); v != "" {
-		parts := strings.Split(v, ",")
-		var b [4]float64
-		ok := len(parts) == 4
-		for i := 0; ok && i < 4; i++ {
-			x, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
-			ok = err == nil
-			b[i] = x
-		}
-		if !ok || b[0] > b[2] || b[1] > b[3] || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 {
-			return f, guarantor.Errorf(guarantor.EInvalid, "bbox", "bbox=%q must be minLon,minLat,maxLon,maxLat in degrees", v)
-		}
-		f.BBox = &b
+	if f.BBox, err = parseBBox(q); err != nil {
+		return f, err
 	}
-	if v := q.Get("category"); v != "" {
-		if !contains(entry.Categories, v) {
-			return f, guarantor.Errorf(guarantor.EInvalid, "category", "category=%q is not one of %s", v, strings.Join(entry.Categories, ", "))
-		}
-		f.Category = v
+	if f.Category, err = parseCategory(q); err != nil {
+		return f, err
 	}
 	if v := q.Get("source_type"); v != "" {
 		if !contains(entry.SourceTypes, v) {
@@ -72,14 +50,76 @@ func parseFilter(r *http.Request) (node.ObservationFilter, error) {
 		}
 		f.SourceType = v
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return f, guarantor.Errorf(guarantor.EInvalid, "limit", "limit=%q must be a positive integer", v)
-		}
-		f.Limit = n
+	if f.Limit, err = parseLimit(q, 0, 0); err != nil {
+		return f, err
 	}
 	return f, nil
+}
+
+// parseTimes reads the from and to parameters, each RFC 3339 or
+// YYYY-MM-DD (midnight UTC); zero when absent.
+func parseTimes(q url.Values) (from, to time.Time, err error) {
+	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			if t, err = time.Parse("2006-01-02", v); err != nil {
+				return from, to, guarantor.Errorf(guarantor.EInvalid, name, "%s=%q is not a time like 2025-03-01 or 2025-03-01T18:00:00Z", name, v)
+			}
+		}
+		*dst = t
+	}
+	return from, to, nil
+}
+
+// parseBBox reads the bbox parameter, minLon,minLat,maxLon,maxLat in
+// degrees; nil when absent.
+func parseBBox(q url.Values) (*[4]float64, error) {
+	v := q.Get("bbox")
+	if v == "" {
+		return nil, nil
+	}
+	parts := strings.Split(v, ",")
+	var b [4]float64
+	ok := len(parts) == 4
+	for i := 0; ok && i < 4; i++ {
+		x, err := strconv.ParseFloat(strings.TrimSpace(parts[i]), 64)
+		ok = err == nil
+		b[i] = x
+	}
+	if !ok || b[0] > b[2] || b[1] > b[3] || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 {
+		return nil, guarantor.Errorf(guarantor.EInvalid, "bbox", "bbox=%q must be minLon,minLat,maxLon,maxLat in degrees", v)
+	}
+	return &b, nil
+}
+
+// parseCategory reads the category parameter, one of entry.Categories.
+func parseCategory(q url.Values) (string, error) {
+	v := q.Get("category")
+	if v != "" && !contains(entry.Categories, v) {
+		return "", guarantor.Errorf(guarantor.EInvalid, "category", "category=%q is not one of %s", v, strings.Join(entry.Categories, ", "))
+	}
+	return v, nil
+}
+
+// parseLimit reads the limit parameter, a positive integer no larger
+// than most (when most > 0); def when absent.
+func parseLimit(q url.Values, def, most int) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, guarantor.Errorf(guarantor.EInvalid, "limit", "limit=%q must be a positive integer", v)
+	}
+	if most > 0 && n > most {
+		return 0, guarantor.Errorf(guarantor.EInvalid, "limit", "limit=%q is more than the maximum, %d", v, most)
+	}
+	return n, nil
 }
 
 func contains(list []string, v string) bool {

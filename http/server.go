@@ -55,6 +55,10 @@ var Routes = []Route{
 	{"GET /v1/openapi.json", "anyone"},
 	{"GET /v1/observations.csv", "anyone (open data: observations hold no personal data)"},
 	{"GET /v1/observations.geojson", "anyone (as above)"},
+	{"GET /v1/incidents", "anyone (open data: incidents hold no personal data)"},
+	{"GET /v1/incidents/{id}", "anyone (open data: incidents hold no personal data)"},
+	{"GET /v1/incidents.csv", "anyone (open data: incidents hold no personal data)"},
+	{"GET /v1/incidents.geojson", "anyone (open data: incidents hold no personal data)"},
 	{"GET /log/", "anyone: C2SP tlog-tiles checkpoint and tiles"},
 	{"PUT /v1/blobs/{sha256}", "signed request by a monitor, sensor, analyst or operator key"},
 	{"GET /v1/blobs/{sha256}", "anyone for public evidence; restricted evidence: signed request by a monitor, analyst, operator, verifier or the authority, or by its uploader"},
@@ -97,6 +101,10 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 		"GET /v1/openapi.json":         http.HandlerFunc(handleOpenAPI),
 		"GET /v1/observations.csv":     http.HandlerFunc(s.handleObservationsCSV),
 		"GET /v1/observations.geojson": http.HandlerFunc(s.handleObservationsGeoJSON),
+		"GET /v1/incidents":            http.HandlerFunc(s.handleIncidents),
+		"GET /v1/incidents/{id}":       http.HandlerFunc(s.handleIncident),
+		"GET /v1/incidents.csv":        http.HandlerFunc(s.handleIncidentsCSV),
+		"GET /v1/incidents.geojson":    http.HandlerFunc(s.handleIncidentsGeoJSON),
 		"GET /log/":                    http.StripPrefix("/log/", ledger.TileHandler(logDir)),
 		"PUT /v1/blobs/{sha256}":       http.HandlerFunc(s.handlePutBlob),
 		"GET /v1/blobs/{sha256}":       http.HandlerFunc(s.handleGetBlob),
@@ -155,6 +163,10 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, guarantor.Errorf(guarantor.EInvalid, "", "cannot read request body: %v", err))
 		return
 	}
+	if err := refuseEngineKinds(raw); err != nil {
+		s.problem(w, r, err)
+		return
+	}
 	res, err := s.node.Submit(r.Context(), raw)
 	if err != nil {
 		s.problem(w, r, err)
@@ -166,6 +178,22 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/v1/entries/"+strconv.FormatUint(res.Receipt.Index, 10))
 	writeJSON(w, status, res.Receipt)
+}
+
+// refuseEngineKinds refuses the entries only the server's own engine
+// writes (incidents and other derived entries, and ticks): an engine key
+// could sign them, but one submitted from outside would put words in the
+// engine's mouth that replay could not reproduce. A note that does not
+// parse is left to node.Submit, which names its fault.
+func refuseEngineKinds(raw []byte) error {
+	e, err := entry.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	if entry.Derived(e.Kind) || e.Kind == entry.KindTick {
+		return guarantor.Errorf(guarantor.EForbidden, "kind", "kind %s: incident and tick entries are written by the server's own engine", e.Kind)
+	}
+	return nil
 }
 
 func (s *Server) handleLog(w http.ResponseWriter, r *http.Request) {

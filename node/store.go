@@ -56,6 +56,11 @@ type Store interface {
 	// Entry returns the applied entry at index, or ok=false.
 	Entry(ctx context.Context, index uint64) (rec Record, ok bool, err error)
 
+	// Records calls fn with every applied entry in [from, to), in log
+	// order, as Entry returns them, streaming. It stops at fn's first
+	// error and returns it.
+	Records(ctx context.Context, from, to uint64, fn func(Record) error) error
+
 	// Identities calls fn with the leaf hash of every applied entry and,
 	// for observations, its signer NUL id key ("" otherwise), in any order.
 	// Intake builds its membership filters from them at start.
@@ -65,6 +70,18 @@ type Store interface {
 	// in log order, streaming: memory does not grow with the result. It
 	// stops at fn's first error and returns it.
 	Observations(ctx context.Context, f ObservationFilter, fn func(ObservationRow) error) error
+
+	// Incidents calls fn with the latest revision of every incident f
+	// selects, ordered by incident id, streaming.
+	Incidents(ctx context.Context, f IncidentFilter, fn func(IncidentRow) error) error
+
+	// Incident returns every revision of incident id in revision order
+	// (none when there is no such incident).
+	Incident(ctx context.Context, id uint64) ([]IncidentRow, error)
+
+	// Verifications returns every accepted verification naming one of the
+	// given incident ids, in log order.
+	Verifications(ctx context.Context, ids []uint64) ([]VerificationRow, error)
 
 	// Keys returns every registered key, with its revocation if any, in log
 	// order, so that the live registry can be restored without a replay.
@@ -93,4 +110,30 @@ type ObservationRow struct {
 	Index       uint64 // log index of the entry
 	Signer      string // name+hash of its first signature
 	Observation entry.Observation
+}
+
+// IncidentFilter selects incidents by their latest revision. Zero fields
+// select everything.
+type IncidentFilter struct {
+	From, To time.Time   // the incident's span overlaps [From, To)
+	BBox     *[4]float64 // centroid within min lon, min lat, max lon, max lat
+	Category string
+	Level    string // reported, corroborated or verified
+	Party    string // attributed to this party (e.g. "party:RU") by a verification
+	// Status is "open" (the default when empty), "merged" or "all".
+	Status string
+	Limit  int // at most this many; 0 for no limit
+}
+
+// IncidentRow is one incident revision as the projection holds it.
+type IncidentRow struct {
+	Index    uint64 // log index of the incident entry
+	Incident entry.Incident
+}
+
+// VerificationRow is an accepted verification as the projection holds it.
+type VerificationRow struct {
+	Index        uint64 // log index of the verification entry
+	Signer       string // name+hash of the analyst key
+	Verification entry.Verification
 }

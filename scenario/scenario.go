@@ -297,6 +297,7 @@ type event struct {
 	lat, lon float64
 	count    int
 	weapon   string
+	anywhere bool // a real event: not kept north of the Azov coast
 }
 
 // coastLat approximates the Azov coast at the south end of the line
@@ -403,7 +404,9 @@ func (ev *event) report(rng *rand.Rand, m Monitor, seq int) entry.Observation {
 	acc := accuracyM(src, category)
 	// The report is displaced within half its accuracy and minutes off.
 	lat, lon := offset(ev.lat, ev.lon, rng.Float64()*acc/2000, rng.Float64()*360)
-	lat = max(lat, coastLat)
+	if !ev.anywhere {
+		lat = max(lat, coastLat)
+	}
 	e := timeError(src)
 	at := ev.at.Add(time.Duration(rng.Int64N(int64(2*e+time.Second))) - e).Truncate(time.Second)
 	count := ev.count

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/scenario"
+	"github.com/guarantor/guarantor/ucdp"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -58,6 +60,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	var keyNames []string
 	var notBefore, notAfter time.Time
 	var partnerFile string // the generated partner feed, imported like real data
+	var echoes []scenario.Item // simulated monitors reporting the real events
 	source := "generated scenario (SYNTHETIC)"
 	if *ucdpFile != "" {
 		if _, err := os.Stat(*ucdpFile); err != nil {
@@ -65,6 +68,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 		keyNames = []string{"analyst.ucdp-import"}
 		notBefore, notAfter = time.Date(1989, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(1, 0, 0)
+		real, err := readUCDPObservations(*ucdpFile)
+		if err != nil {
+			return err
+		}
+		echoes = scenario.Echoes(*seed, real, *monitors)
 		source = "UCDP GED events from " + filepath.Base(*ucdpFile) + " (real data, CC BY 4.0, credit: Uppsala Conflict Data Program)"
 	} else {
 		start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -*days)
@@ -141,6 +149,36 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return errors.Join(err, <-served)
 	}
 	elapsed := time.Since(start)
+	if len(echoes) > 0 {
+		// Simulated independent monitors report the same real events.
+		ms := scenario.EchoMonitors(*monitors)
+		es := make([]note.Signer, len(ms))
+		for i, m := range ms {
+			vkey, err := keyfile.Generate(d.key(m.Name), m.Name)
+			if err == nil {
+				es[i], err = keyfile.Signer(d.key(m.Name))
+			}
+			var raw []byte
+			if err == nil {
+				raw, err = keyEntry(auth, vkey, guarantor.RoleMonitor, m.Name+" (SYNTHETIC)", notBefore, notAfter)
+			}
+			if err == nil {
+				_, _, err = c.submit(ctx, raw)
+			}
+			if err != nil {
+				stop()
+				return errors.Join(fmt.Errorf("register %s: %w", m.Name, err), <-served)
+			}
+		}
+		items := make([]demoItem, len(echoes))
+		for i, it := range echoes {
+			items[i] = demoItem{signer: it.Monitor, obs: it.Observation}
+		}
+		if _, _, err := submitObservations(ctx, c, es, items, *workers); err != nil {
+			stop()
+			return errors.Join(fmt.Errorf("simulated monitors: %w", err), <-served)
+		}
+	}
 	var partner *importStats
 	if partnerFile != "" {
 		// A partner's open-source feed goes through the real import path.
@@ -165,18 +203,31 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
+	// Let the engine fuse everything and log its incidents before the
+	// demo says it is ready, so that the verify command replays them all.
+	if err := inst.node.WaitDerived(ctx); err != nil {
+		stop()
+		return errors.Join(fmt.Errorf("engine: %w", err), <-served)
+	}
+	est, _ := inst.node.Engine()
+
 	w := e.stdout
 	fmt.Fprintf(w, "guarantor demo: %s\n", source)
 	fmt.Fprintf(w, "  data directory: %s\n", dir)
 	fmt.Fprintf(w, "  submitted %d observations (%d new, %d already logged) from %d keys in %s (%.0f/s)\n",
 		total, created, dup, len(keyNames), elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
+	if len(echoes) > 0 {
+		fmt.Fprintf(w, "  %d SYNTHETIC reports of the same events by %d simulated independent monitors, with position and time errors\n", len(echoes), *monitors)
+	}
 	if partner != nil {
 		fmt.Fprintf(w, "  imported a partner's open-source feed (SYNTHETIC, UCDP layout) through the import path: %s\n", partner)
 	}
+	fmt.Fprintf(w, "  engine: %d incident revisions logged, signed by the engine key; %d incidents open\n", est.Matched, est.Open)
 	fmt.Fprintf(w, "  serving on %s\n", url)
 	fmt.Fprintf(w, "  log:        %s/v1/log\n", url)
 	fmt.Fprintf(w, "  checkpoint: %s/log/checkpoint\n", url)
-	fmt.Fprintf(w, "audit it from another terminal:\n")
+	fmt.Fprintf(w, "  incidents:  %s/v1/incidents\n", url)
+	fmt.Fprintf(w, "audit it from another terminal (checks every signature and replays the engine):\n")
 	fmt.Fprintf(w, "  go run ./cmd/guarantor verify --server %s --log-vkey %s\n", url, info.LogVKey)
 	fmt.Fprintf(w, "press Ctrl-C to stop\n")
 	if f, ok := w.(interface{ Sync() error }); ok {
@@ -255,4 +306,33 @@ func writePartnerFeed(path string, cfg scenario.Config) error {
 		return fmt.Errorf("partner feed: %w", err)
 	}
 	return f.Close()
+}
+
+// readUCDPObservations reads the observations a UCDP GED file holds,
+// skipping rows the importer would refuse (it reports them itself).
+func readUCDPObservations(path string) ([]entry.Observation, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ucdp: %w", err)
+	}
+	defer f.Close()
+	r, err := ucdp.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("--ucdp %s: %w", path, err)
+	}
+	var out []entry.Observation
+	for {
+		ev, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		var rowErr *ucdp.RowError
+		if errors.As(err, &rowErr) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--ucdp %s: %w", path, err)
+		}
+		out = append(out, ev.Observation())
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor/blob"
+	"github.com/guarantor/guarantor/engine"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/ledger"
@@ -30,6 +31,8 @@ type logTuning struct {
 	maxBlob            int64 // largest evidence blob, bytes
 	testimonyEvery     time.Duration
 	testimonyBurst     int
+	tick               time.Duration // engine tick interval; 0: a minute
+	noEngine           bool          // run no engine (rebuild)
 }
 
 // instance is an opened data directory: log, projection and node.
@@ -96,9 +99,20 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var eng *node.EngineConfig
+	if !t.noEngine {
+		es, err := keyfile.Signer(dir.key("engine"))
+		if err != nil {
+			_ = st.Close()
+			_ = lg.Close(ctx)
+			return nil, fmt.Errorf("engine key: %w", err)
+		}
+		eng = &node.EngineConfig{Rules: engine.DefaultConfig(), Signer: es, TickEvery: t.tick}
+	}
 	n, err := node.New(ctx, node.Config{
 		Log: lg, Store: st, AuthorityVKey: info.AuthorityVKey,
 		Logger: logger, Metrics: node.NewMetrics(reg), Evidence: blobs,
+		Engine: eng,
 	})
 	if err != nil {
 		_ = st.Close()

@@ -71,7 +71,7 @@ func TestOutsideCheckerAuditsTheServedLog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("outside checker: %v", err)
 	}
-	if res.Size != 300+initKeys+3 || res.ByKind["observation"] != 300 || res.ByKind["key"] != initKeys+1 || res.ByKind["revocation"] != 1 || res.ByKind["testimony"] != 1 {
+	if res.Size != int64(300+initKeys+3+res.ByKind["incident"]+res.ByKind["tick"]) || res.ByKind["observation"] != 300 || res.ByKind["key"] != initKeys+1 || res.ByKind["revocation"] != 1 || res.ByKind["testimony"] != 1 || res.ByKind["incident"] == 0 {
 		t.Fatalf("checker saw %+v", res)
 	}
 }

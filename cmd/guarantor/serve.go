@@ -27,6 +27,7 @@ func tuningFlags(fs interface {
 	fs.Int64Var(&t.maxBlob, "max-blob", defaultMaxBlob, "largest evidence blob accepted, in bytes")
 	fs.UintVar(&t.batchSize, "batch-size", 512, "most entries sequenced in one batch")
 	fs.DurationVar(&t.batchAge, "batch-age", 25*time.Millisecond, "longest an entry waits for its batch to fill")
+	fs.DurationVar(&t.tick, "tick", time.Minute, "how often the engine appends a tick entry (its clock for deadlines)")
 	fs.DurationVar(&t.checkpointInterval, "checkpoint-interval", 200*time.Millisecond, "least time between published checkpoints (min 100ms); bounds receipt latency")
 	return t
 }
@@ -123,7 +124,8 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	inst, err := openLocked(ctx, d, info, logTuning{}, logger)
+	// The engine does not run: a rebuild only projects what the log holds.
+	inst, err := openLocked(ctx, d, info, logTuning{noEngine: true}, logger)
 	if err != nil {
 		return err
 	}

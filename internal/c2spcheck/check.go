@@ -238,14 +238,24 @@ func checkEntry(raw []byte, authV note.Verifier, keys map[string]*regKey) (strin
 			return "", err
 		}
 		k.revokedAt = &eff
-	case "observation", "testimony":
+	case "observation", "testimony", "verification", "tick", "incident":
 		timeField, roles := "observed_at", map[string]bool{"monitor": true, "sensor": true, "analyst": true}
-		if kind == "testimony" {
+		switch kind {
+		case "testimony":
 			timeField, roles = "received_at", map[string]bool{"intake": true}
+		case "verification":
+			timeField, roles = "at", map[string]bool{"analyst": true}
+		case "tick":
+			timeField, roles = "at", map[string]bool{"engine": true}
+		case "incident":
+			timeField, roles = "", map[string]bool{"engine": true}
 		}
-		at, err := time.Parse(time.RFC3339, fmt.Sprint(body[timeField]))
-		if err != nil {
-			return "", err
+		var at time.Time
+		if timeField != "" {
+			var err error
+			if at, err = time.Parse(time.RFC3339, fmt.Sprint(body[timeField])); err != nil {
+				return "", err
+			}
 		}
 		for _, s := range n.Sigs {
 			k := keys[fmt.Sprintf("%s+%08x", s.Name, s.Hash)]
@@ -255,11 +265,17 @@ func checkEntry(raw []byte, authV note.Verifier, keys map[string]*regKey) (strin
 			if !roles[k.role] {
 				return "", fmt.Errorf("%s signed by role %s", kind, k.role)
 			}
+			if timeField == "" {
+				if k.revokedAt != nil {
+					return "", fmt.Errorf("%s by %s after its revocation", kind, s.Name)
+				}
+				continue
+			}
 			if at.Before(k.notBefore) || at.After(k.notAfter) {
-				return "", fmt.Errorf("observation time %s outside %s's window", at, s.Name)
+				return "", fmt.Errorf("%s time %s outside %s's window", kind, at, s.Name)
 			}
 			if k.revokedAt != nil && !at.Before(*k.revokedAt) {
-				return "", fmt.Errorf("observation by %s after its revocation", s.Name)
+				return "", fmt.Errorf("%s by %s after its revocation", kind, s.Name)
 			}
 		}
 	default:

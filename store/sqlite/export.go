@@ -14,13 +14,19 @@ import (
 // exportTables lists every table with its columns in a fixed order and
 // the key its rows are written in: the primary key, or for keys and
 // revocations the log index (also unique), so that every table reads in
-// log order. A new table or column must be added here.
+// log order; the incident tables are keyed by incident id. A new table or
+// column must be added here.
 var exportTables = []struct{ name, cols, order string }{
 	{"meta", "name, value", "name"},
 	{"entries", "idx, leaf_hash, kind, signers, raw, rejected", "idx"},
 	{"keys", "id, vkey, role, label, not_before, not_after, zones, idx", "idx"},
 	{"revocations", "key_id, idx, reason, effective", "idx"},
 	{"observations", "idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count, bearing_deg, weapon, source_type, evidence, text, external_id, source", "idx"},
+	{"incidents", "idx, id, revision, seq, status, merged_into", "idx"},
+	{"incident_current", "id, idx, revision, status, level, category, from_at, to_at, lon, lat", "id"},
+	{"incident_members", "id, obs_idx", "id, obs_idx"},
+	{"incident_parties", "id, party", "id, party"},
+	{"verifications", "idx, signer, ver_id, at, incident, revision, verdict, attributed_to", "idx"},
 }
 
 // Export writes every table to w: a header line "# table (columns)" and

@@ -174,7 +174,15 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// migrateOne runs one migration and records its number, atomically.
+// backfills holds, by migration number, the Go step that fills the new
+// tables from entries applied before the migration, in the migration's
+// transaction.
+var backfills = map[int]func(context.Context, *sql.Tx) error{
+	2: backfillIncidents,
+}
+
+// migrateOne runs one migration and its backfill, if any, and records its
+// number, atomically.
 func (s *Store) migrateOne(ctx context.Context, n int, name string) error {
 	body, err := migrations.ReadFile(name)
 	if err != nil {
@@ -187,6 +195,11 @@ func (s *Store) migrateOne(ctx context.Context, n int, name string) error {
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
+	}
+	if fill := backfills[n]; fill != nil {
+		if err := fill(ctx, tx); err != nil {
+			return fmt.Errorf("backfill: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
 		return err
@@ -207,11 +220,12 @@ func (s *Store) Applied(ctx context.Context) (uint64, error) {
 // Apply records recs, which must have consecutive indexes starting at
 // Applied(), in one transaction together with the new applied count: a
 // reader sees all of the batch or none of it. An accepted record
-// (Rejected empty) of kind key, revocation or observation must carry the
-// matching body. On any error, a constraint violation included (a
-// duplicate leaf hash, or a signer's observation id used twice), nothing
-// is applied; the error names the offending entry and wraps the driver's
-// *sqlite.Error.
+// (Rejected empty) of kind key, revocation, observation, incident or
+// verification must carry the matching body. On any error, a constraint
+// violation included (a duplicate leaf hash, or a signer's observation id
+// used twice), nothing is applied; the error names the offending entry
+// and wraps the driver's *sqlite.Error. Incident and verification entries
+// never conflict with earlier ones, whatever ids they claim.
 func (s *Store) Apply(ctx context.Context, recs []node.Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -256,6 +270,7 @@ func (s *Store) Apply(ctx context.Context, recs []node.Record) error {
 // inserter holds the statements Apply prepares once per batch.
 type inserter struct {
 	entry, key, revocation, observation *sql.Stmt
+	incidentStmts
 }
 
 // newInserter prepares the insert statements inside tx.
@@ -275,6 +290,7 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 	ins.revocation = prep("INSERT INTO revocations (key_id, idx, reason, effective) VALUES (?, ?, ?, ?)")
 	ins.observation = prep(`INSERT INTO observations (idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count,
 		bearing_deg, weapon, source_type, evidence, text, external_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	ins.prepareIncidents(prep)
 	if err != nil {
 		ins.close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -284,7 +300,7 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 
 // close closes the statements that were prepared.
 func (ins *inserter) close() {
-	for _, st := range []*sql.Stmt{ins.entry, ins.key, ins.revocation, ins.observation} {
+	for _, st := range append([]*sql.Stmt{ins.entry, ins.key, ins.revocation, ins.observation}, ins.incidentStmts.all()...) {
 		if st != nil {
 			st.Close()
 		}
@@ -292,9 +308,10 @@ func (ins *inserter) close() {
 }
 
 // insert writes one record: its entries row and, when it was accepted,
-// the row its body projects to. An accepted record of a projected kind
+// the rows its body projects to. An accepted record of a projected kind
 // must carry the matching body; anything else is a caller bug that would
-// silently lose a key, revocation or observation, so it is refused.
+// silently lose a key, revocation, observation, incident or verification,
+// so it is refused.
 func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 	signers, err := json.Marshal(nonNil(r.Signers))
 	if err != nil {
@@ -343,9 +360,22 @@ func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 			nullFloat(b.AccuracyM), nullInt(b.Count), nullFloat(b.BearingDeg),
 			b.Weapon, b.SourceType, string(ev), b.Text, b.ExternalID, b.Source)
 		return err
+	case *entry.Incident:
+		if r.Kind != entry.KindIncident {
+			break
+		}
+		return ins.insertIncident(ctx, r.Index, b)
+	case *entry.Verification:
+		if r.Kind != entry.KindVerification {
+			break
+		}
+		if len(r.Signers) == 0 {
+			return errors.New("verification without a signer")
+		}
+		return ins.insertVerification(ctx, r.Index, r.Signers[0], b)
 	default:
 		switch r.Kind {
-		case entry.KindKey, entry.KindRevocation, entry.KindObservation:
+		case entry.KindKey, entry.KindRevocation, entry.KindObservation, entry.KindIncident, entry.KindVerification:
 		default:
 			return nil // kept in entries only
 		}
