@@ -59,7 +59,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	var items []demoItem
 	var keyNames []string
 	var notBefore, notAfter time.Time
-	var partnerFile string // the generated partner feed, imported like real data
+	var partnerFile string     // the generated partner feed, imported like real data
 	var echoes []scenario.Item // simulated monitors reporting the real events
 	source := "generated scenario (SYNTHETIC)"
 	if *ucdpFile != "" {
