@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/engine"
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
@@ -175,4 +176,54 @@ func TestTick(t *testing.T) {
 	if countKind(t, f, entry.KindTick) != 1 {
 		t.Fatal("tick not in the projection")
 	}
+}
+
+// TestVerificationsAreCheckedAndApplied: an analyst's verification of a
+// logged incident revision is accepted and makes a new, verified
+// revision; one naming an unknown incident or revision is refused with
+// the field at fault.
+func TestVerificationsAreCheckedAndApplied(t *testing.T) {
+	f, _ := engineFixture(t)
+	ctx := context.Background()
+	analyst := newKey(t, "analyst.crater")
+	f.must(f.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":"analyst","not_before":"2020-01-01T00:00:00Z","not_after":"2099-01-01T00:00:00Z"}`, analyst.VKey), f.auth))
+	submitScenario(t, f, scenario.Config{Seed: 8, Start: time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC), Days: 1, Monitors: 3})
+	if err := f.n.WaitDerived(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var first node.IncidentRow
+	err := f.store.Incidents(ctx, node.IncidentFilter{Limit: 1}, func(r node.IncidentRow) error { first = r; return nil })
+	if err != nil || first.Incident.Revision == 0 {
+		t.Fatalf("no incident: %v", err)
+	}
+	verify := func(id uint64, rev int) error {
+		body := fmt.Sprintf(`{"id":"v-%d-%d","at":"2021-03-02T10:00:00Z","incident":%d,"revision":%d,"verdict":"verify","attributed_to":"party:XX","confidence":"medium","basis":["crater_analysis"]}`, id, rev, id, rev)
+		_, err := f.submit(f.sign(entry.KindVerification, body, analyst))
+		return err
+	}
+	for _, c := range []struct {
+		id    uint64
+		rev   int
+		field string
+	}{{999999, 1, "/incident"}, {first.Incident.ID, first.Incident.Revision + 5, "/revision"}} {
+		var ge *guarantor.Error
+		if err := verify(c.id, c.rev); !errors.As(err, &ge) || ge.Field != c.field {
+			t.Fatalf("verification of %d/%d: %v, want an error at %s", c.id, c.rev, err, c.field)
+		}
+	}
+	if err := verify(first.Incident.ID, first.Incident.Revision); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.n.WaitDerived(ctx); err != nil {
+		t.Fatal(err)
+	}
+	revs, err := f.store.Incident(ctx, first.Incident.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := revs[len(revs)-1].Incident
+	if last.Level != engine.Verified || last.Revision != first.Incident.Revision+1 || len(last.Attributions) != 1 || last.Attributions[0].Party != "party:XX" {
+		t.Fatalf("after verification: %+v", last)
+	}
+	replayStore(t, f)
 }

@@ -236,6 +236,11 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 	if err := n.checkEvidence(ctx, body); err != nil {
 		return nil, err
 	}
+	if v, ok := body.(*entry.Verification); ok {
+		if err := n.checkVerified(ctx, v); err != nil {
+			return nil, err
+		}
+	}
 	leaf := guarantor.LeafHash(raw)
 
 	p, owner := n.claim(string(leaf))
@@ -338,6 +343,24 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 		return nil, err
 	}
 	return &Result{Receipt: *rc, Created: true, Kind: e.Kind}, nil
+}
+
+// checkVerified refuses a verification of an incident revision the
+// projection does not hold: an analyst judges what the engine logged.
+func (n *Node) checkVerified(ctx context.Context, v *entry.Verification) error {
+	revs, err := n.store.Incident(ctx, v.Incident)
+	if err != nil {
+		return fmt.Errorf("node: look up incident %d: %w", v.Incident, err)
+	}
+	for _, r := range revs {
+		if r.Incident.Revision == v.Revision {
+			return nil
+		}
+	}
+	if len(revs) == 0 {
+		return guarantor.Errorf(guarantor.EInvalid, "/incident", "no incident %d is logged; see GET /v1/incidents for the ids", v.Incident)
+	}
+	return guarantor.Errorf(guarantor.EInvalid, "/revision", "incident %d has no revision %d (its latest is %d)", v.Incident, v.Revision, revs[len(revs)-1].Incident.Revision)
 }
 
 // checkEvidence refuses an entry citing evidence not stored.

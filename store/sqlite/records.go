@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
-	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
 )
 
@@ -40,23 +38,9 @@ func (s *Store) recordPage(ctx context.Context, from, to uint64) ([]node.Record,
 	defer rows.Close()
 	var out []node.Record
 	for rows.Next() {
-		var rec node.Record
-		var kind, signers string
-		if err := rows.Scan(&rec.Index, &rec.LeafHash, &kind, &signers, &rec.Raw, &rec.Rejected); err != nil {
+		rec, err := scanRecord(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: read entries [%d, %d): %w", from, to, err)
-		}
-		rec.Kind = entry.Kind(kind)
-		if err := json.Unmarshal([]byte(signers), &rec.Signers); err != nil {
-			return nil, fmt.Errorf("sqlite: entry %d signers: %w", rec.Index, err)
-		}
-		if rec.Rejected == "" {
-			e, err := entry.Parse(rec.Raw)
-			if err == nil {
-				rec.Body, err = e.Validate()
-			}
-			if err != nil {
-				return nil, fmt.Errorf("sqlite: entry %d no longer decodes: %w", rec.Index, err)
-			}
 		}
 		out = append(out, rec)
 	}

@@ -418,19 +418,27 @@ func (s *Store) ObservationByID(ctx context.Context, signer, id string) (uint64,
 // Validate), so the record is the one Apply was given; a rejected entry
 // has no Body.
 func (s *Store) Entry(ctx context.Context, index uint64) (node.Record, bool, error) {
-	var rec node.Record
-	var kind, signers string
-	err := s.r.QueryRowContext(ctx, "SELECT idx, leaf_hash, kind, signers, raw, rejected FROM entries WHERE idx = ?", int64(index)).
-		Scan(&rec.Index, &rec.LeafHash, &kind, &signers, &rec.Raw, &rec.Rejected)
+	rec, err := scanRecord(s.r.QueryRowContext(ctx, "SELECT idx, leaf_hash, kind, signers, raw, rejected FROM entries WHERE idx = ?", int64(index)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, false, nil
 	}
 	if err != nil {
 		return node.Record{}, false, fmt.Errorf("sqlite: read entry %d: %w", index, err)
 	}
+	return rec, true, nil
+}
+
+// scanRecord reads one row of (idx, leaf_hash, kind, signers, raw,
+// rejected) and, for an accepted entry, decodes its body again.
+func scanRecord(row interface{ Scan(...any) error }) (node.Record, error) {
+	var rec node.Record
+	var kind, signers string
+	if err := row.Scan(&rec.Index, &rec.LeafHash, &kind, &signers, &rec.Raw, &rec.Rejected); err != nil {
+		return rec, err
+	}
 	rec.Kind = entry.Kind(kind)
 	if err := json.Unmarshal([]byte(signers), &rec.Signers); err != nil {
-		return node.Record{}, false, fmt.Errorf("sqlite: entry %d signers: %w", index, err)
+		return node.Record{}, fmt.Errorf("entry %d signers: %w", rec.Index, err)
 	}
 	if rec.Rejected == "" {
 		e, err := entry.Parse(rec.Raw)
@@ -438,10 +446,10 @@ func (s *Store) Entry(ctx context.Context, index uint64) (node.Record, bool, err
 			rec.Body, err = e.Validate()
 		}
 		if err != nil {
-			return node.Record{}, false, fmt.Errorf("sqlite: entry %d no longer decodes: %w", index, err)
+			return node.Record{}, fmt.Errorf("entry %d no longer decodes: %w", rec.Index, err)
 		}
 	}
-	return rec, true, nil
+	return rec, nil
 }
 
 // Identities calls fn with the leaf hash of every applied entry and, for
