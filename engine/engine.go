@@ -61,7 +61,7 @@ func DefaultConfig() Config {
 	return Config{
 		Fusion:          fusion.DefaultRule,
 		Rule:            "fusion-1",
-		MaxOpen:         50000,
+		MaxOpen:         20000,
 		MaxMembers:      4096,
 		MaxMerge:        64,
 		Technical:       []string{"acoustic", "camera", "satellite", "uav"},
