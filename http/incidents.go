@@ -20,9 +20,10 @@ import (
 	"github.com/paulmach/orb/geojson"
 )
 
-// Incident list limits: GET /v1/incidents and its CSV and GeoJSON exports
-// answer at most DefaultIncidentLimit incidents unless limit asks for
-// more, up to MaxIncidentLimit.
+// Incident list limits: GET /v1/incidents answers at most
+// DefaultIncidentLimit incidents unless limit asks for more, up to
+// MaxIncidentLimit. The CSV and GeoJSON exports are open data: they
+// stream every incident selected unless limit says otherwise.
 const (
 	DefaultIncidentLimit = 1000
 	MaxIncidentLimit     = 10000
@@ -83,7 +84,7 @@ var partyName = regexp.MustCompile(`^party:[A-Za-z0-9_-]{1,32}$`)
 // centroid), category, level, party, status (open, merged or all; default
 // open) and limit (default DefaultIncidentLimit, at most
 // MaxIncidentLimit).
-func parseIncidentFilter(r *http.Request) (node.IncidentFilter, error) {
+func parseIncidentFilter(r *http.Request, defLimit, maxLimit int) (node.IncidentFilter, error) {
 	var f node.IncidentFilter
 	q := r.URL.Query()
 	var err error
@@ -116,7 +117,7 @@ func parseIncidentFilter(r *http.Request) (node.IncidentFilter, error) {
 		}
 		f.Status = v
 	}
-	if f.Limit, err = parseLimit(q, DefaultIncidentLimit, MaxIncidentLimit); err != nil {
+	if f.Limit, err = parseLimit(q, defLimit, maxLimit); err != nil {
 		return f, err
 	}
 	return f, nil
@@ -125,7 +126,7 @@ func parseIncidentFilter(r *http.Request) (node.IncidentFilter, error) {
 // handleIncidents serves GET /v1/incidents: {"incidents": [IncidentView,
 // ...]}, the latest revision of each selected incident by id, streamed.
 func (s *Server) handleIncidents(w http.ResponseWriter, r *http.Request) {
-	s.streamIncidents(w, r, "application/json", "",
+	s.streamIncidents(w, r, false, "application/json", "",
 		func(w io.Writer) error {
 			_, err := io.WriteString(w, `{"incidents":[`)
 			return err
@@ -150,7 +151,7 @@ func (s *Server) handleIncidents(w http.ResponseWriter, r *http.Request) {
 // handleIncidentsCSV serves GET /v1/incidents.csv (open data), streamed.
 func (s *Server) handleIncidentsCSV(w http.ResponseWriter, r *http.Request) {
 	var cw *csv.Writer
-	s.streamIncidents(w, r, "text/csv; charset=utf-8", "incidents.csv",
+	s.streamIncidents(w, r, true, "text/csv; charset=utf-8", "incidents.csv",
 		func(w io.Writer) error {
 			cw = csv.NewWriter(w)
 			return cw.Write(IncidentCSVColumns)
@@ -182,7 +183,7 @@ func (s *Server) handleIncidentsCSV(w http.ResponseWriter, r *http.Request) {
 // CSV's columns as properties (source_types and attributed_to as arrays),
 // streamed.
 func (s *Server) handleIncidentsGeoJSON(w http.ResponseWriter, r *http.Request) {
-	s.streamIncidents(w, r, "application/geo+json", "",
+	s.streamIncidents(w, r, true, "application/geo+json", "",
 		func(w io.Writer) error {
 			_, err := io.WriteString(w, `{"type":"FeatureCollection","features":[`)
 			return err
@@ -235,15 +236,20 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// streamIncidents answers with the incidents the query selects: head,
+// streamIncidents answers with the incidents the query selects (all of
+// them for an export, else at most the list limit): head,
 // then row for each (n counts from 0), then tail, through a buffer. The
 // status and headers go out with the first bytes that leave the buffer,
 // so a bad query or a store error before then is answered with a
 // problem; an error after that cuts the answer short, without its tail,
 // so that the client sees it is incomplete, and is logged.
-func (s *Server) streamIncidents(w http.ResponseWriter, r *http.Request, contentType, filename string,
+func (s *Server) streamIncidents(w http.ResponseWriter, r *http.Request, export bool, contentType, filename string,
 	head func(io.Writer) error, row func(w io.Writer, n int, row node.IncidentRow) error, tail func(io.Writer) error) {
-	f, err := parseIncidentFilter(r)
+	defLimit, maxLimit := DefaultIncidentLimit, MaxIncidentLimit
+	if export {
+		defLimit, maxLimit = 0, 0 // open data: everything
+	}
+	f, err := parseIncidentFilter(r, defLimit, maxLimit)
 	if err != nil {
 		s.problem(w, r, err)
 		return
