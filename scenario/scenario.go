@@ -47,6 +47,10 @@ type Config struct {
 	// the counts per event gives a few hundred ceasefire violations (SMM
 	// counting: each explosion, burst or shot is one) on an ordinary day.
 	PerDay int
+	// MaxReports is the most monitors that report one event: 3 (the
+	// default: 70% of events are reported once, 22% twice, 8% three
+	// times) or up to 5 (40%, 25%, 15%, 12%, 8% for one to five).
+	MaxReports int
 }
 
 func (c *Config) defaults() {
@@ -258,7 +262,15 @@ func Generate(cfg Config) []Item {
 			// 70% one report, 22% two, 8% three, from distinct monitors
 			// that could have observed the event.
 			reports := 1
-			if x := rng.IntN(100); x >= 92 {
+			if cfg.MaxReports > 3 {
+				x := rng.IntN(100)
+				for _, edge := range []int{40, 65, 80, 92} {
+					if x >= edge {
+						reports++
+					}
+				}
+				reports = min(reports, cfg.MaxReports)
+			} else if x := rng.IntN(100); x >= 92 {
 				reports = 3
 			} else if x >= 70 {
 				reports = 2

@@ -76,10 +76,16 @@ func pairScores(incidents []fusion.Incident, truth map[uint64]int) (precision, r
 // noise), averaged over six seeds since one seed alone swings by several
 // points; the figures go to BENCHMARKS.md.
 func TestClusteringQuality(t *testing.T) {
+	for _, reports := range []int{3, 5} {
+		t.Run(fmt.Sprintf("1-%d reports per event", reports), func(t *testing.T) { clusteringQuality(t, reports) })
+	}
+}
+
+func clusteringQuality(t *testing.T, maxReports int) {
 	var sumP, sumR float64
 	const seeds = 6
 	for seed := int64(1); seed <= seeds; seed++ {
-		items := scenario.Generate(scenario.Config{Seed: seed, Start: time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC), Days: 14, Monitors: 8})
+		items := scenario.Generate(scenario.Config{Seed: seed, Start: time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC), Days: 14, Monitors: 8, MaxReports: maxReports})
 		obs, truth := fromScenario(items)
 		incidents := fusion.Group(fusion.DefaultRule, obs)
 		p, r := pairScores(incidents, truth)
