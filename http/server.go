@@ -269,8 +269,21 @@ func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
+// handleHealth answers 200 while the node follows the log and its engine
+// (if any) agrees with it, 503 once the engine has halted on a divergence.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "applied": s.node.Applied()})
+	h := map[string]any{"status": "ok", "applied": s.node.Applied()}
+	status := http.StatusOK
+	if st, ok := s.node.Engine(); ok {
+		eng := map[string]any{"derived_emitted": st.Seq, "derived_logged": st.Matched, "pending": st.Pending, "open_incidents": st.Open}
+		if st.Halted != nil {
+			eng["halted"] = st.Halted.Error()
+			h["status"] = "engine halted"
+			status = http.StatusServiceUnavailable
+		}
+		h["engine"] = eng
+	}
+	writeJSON(w, status, h)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

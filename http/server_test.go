@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/guarantor/guarantor/internal/testkeys"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,8 +17,10 @@ import (
 
 	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/blob"
+	"github.com/guarantor/guarantor/engine"
 	"github.com/guarantor/guarantor/entry"
 	ghttp "github.com/guarantor/guarantor/http"
+	"github.com/guarantor/guarantor/internal/testkeys"
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/store/sqlite"
@@ -43,6 +44,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWithEngine(t, nil)
+}
+
+// newEnvWithEngine is newEnv with the node running the engine when eng is
+// set.
+func newEnvWithEngine(t *testing.T, eng *node.EngineConfig) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	e := &env{t: t, auth: newKey(t, "authority"), logK: newKey(t, "test.log")}
@@ -59,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(ctx, node.Config{Log: lg, Store: st, AuthorityVKey: e.auth.VKey, Metrics: node.NewMetrics(reg), Evidence: blobs})
+	n, err := node.New(ctx, node.Config{Log: lg, Store: st, AuthorityVKey: e.auth.VKey, Metrics: node.NewMetrics(reg), Evidence: blobs, Engine: eng})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,5 +429,38 @@ func TestObservationExports(t *testing.T) {
 		if r.StatusCode != 400 || p.Field != field {
 			t.Errorf("%s: %s field %q", q, r.Status, p.Field)
 		}
+	}
+}
+
+// TestHealthReportsTheEngine: /healthz shows the engine's progress, and
+// answers 503 once the engine halted on a derived entry it did not emit.
+func TestHealthReportsTheEngine(t *testing.T) {
+	eng := newKey(t, "engine")
+	e := newEnvWithEngine(t, &node.EngineConfig{Rules: engine.DefaultConfig(), Signer: eng.S, TickEvery: -1})
+	e.register(eng, "engine")
+	health := func() (int, map[string]any) {
+		resp, err := http.Get(e.srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var h map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, h
+	}
+	if code, h := health(); code != 200 || h["status"] != "ok" || h["engine"] == nil {
+		t.Fatalf("healthy: %d %v", code, h)
+	}
+	// Someone else holding the engine key logs an incident the engine
+	// never emitted (the HTTP API refuses it; the Go API does not).
+	body := `{"seq":0,"id":1,"revision":1,"status":"open","rule":"fusion-1","inputs":[{"index":1,"leaf_hash":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}],"category":"shelling","from":"2025-01-01T00:00:00Z","to":"2025-01-01T00:00:00Z","location":{"type":"Point","coordinates":[37.8,48]},"radius_m":10,"count":1,"members":[1],"monitors":1,"source_types":["patrol"],"level":"reported"}`
+	if _, err := e.node.Submit(context.Background(), e.sign(entry.KindIncident, body, eng)); err != nil {
+		t.Fatal(err)
+	}
+	code, h := health()
+	if code != http.StatusServiceUnavailable || h["status"] != "engine halted" || !strings.Contains(fmt.Sprint(h["engine"]), "replay diverges at entry") {
+		t.Fatalf("after a foreign derived entry: %d %v", code, h)
 	}
 }
