@@ -113,9 +113,11 @@ func (r *engineRunner) next() []engine.Derived {
 	return out
 }
 
-// write appends derived entries until ctx ends: one window at a time,
-// each integrated before the next is added, so that no derived entry
-// lands more than a window out of seq order.
+// write appends derived entries until ctx ends, in seq order, one window
+// at a time, each window integrated before the next is added. Tessera
+// sequences entries in the order they are handed to it, so they land in
+// seq order; its documentation does not promise that within a batch,
+// which is why replay tolerates disorder within a window and no more.
 func (n *Node) write(ctx context.Context) {
 	r := n.engine
 	for {
@@ -128,16 +130,22 @@ func (n *Node) write(ctx context.Context) {
 				continue
 			}
 		}
+		// Each entry is handed to the log before the next is submitted, so
+		// they are sequenced in seq order; their receipts are awaited
+		// together.
 		errs := make([]error, len(batch))
 		var wg sync.WaitGroup
 		for i, d := range batch {
-			wg.Go(func() {
-				raw, err := note.Sign(&note.Note{Text: d.Text}, r.cfg.Signer)
-				if err == nil {
-					_, err = n.Submit(ctx, raw)
-				}
+			raw, err := note.Sign(&note.Note{Text: d.Text}, r.cfg.Signer)
+			if err != nil {
 				errs[i] = err
+				continue
+			}
+			handed := make(chan struct{})
+			wg.Go(func() {
+				_, errs[i] = n.submit(ctx, raw, func() { close(handed) })
 			})
+			<-handed
 		}
 		wg.Wait()
 		if ctx.Err() != nil {

@@ -218,7 +218,23 @@ type Result struct {
 // returns its receipt once a published checkpoint covers it. Errors are
 // *guarantor.Error with a code and the field at fault; a rejected entry
 // changes nothing.
-func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) {
+func (n *Node) Submit(ctx context.Context, raw []byte) (*Result, error) {
+	return n.submit(ctx, raw, nil)
+}
+
+// submit is Submit; handed, if set, is called exactly once, as soon as the
+// entry has been handed to the log (or once it is clear it will not be:
+// refused, or already logged), so that a caller can hand entries to the
+// log in an order of its choosing without waiting for each receipt.
+func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Result, err error) {
+	if handed != nil {
+		var once sync.Once
+		f := handed
+		handed = func() { once.Do(f) }
+		defer handed()
+	} else {
+		handed = func() {}
+	}
 	start := time.Now()
 	defer func() { n.cfg.Metrics.observeSubmit(res, err, time.Since(start)) }()
 
@@ -328,6 +344,7 @@ func (n *Node) Submit(ctx context.Context, raw []byte) (res *Result, err error) 
 
 	fut := n.log.Add(ctx, raw)
 	added = true
+	handed()
 	go n.settle(p, fut, string(leaf), obsKey, unlockGate)
 
 	select {
