@@ -298,12 +298,15 @@ func (e *Engine) emit(inc *incident, in Input, merged []entry.RevisionRef) error
 // emitIncident encodes the incident's current state as revision inc.rev.
 func (e *Engine) emitIncident(inc *incident, in Input, merged []entry.RevisionRef, mergedInto *uint64) error {
 	sum := fusion.Summarise(slices.Clone(inc.members))
-	var types []string
+	var types, weapons []string
 	tech := map[string]bool{}
 	techMonitors := map[string]bool{}
 	for _, m := range inc.members {
 		if !slices.Contains(types, m.SourceType) {
 			types = append(types, m.SourceType)
+		}
+		if m.Weapon != "" && !slices.Contains(weapons, m.Weapon) {
+			weapons = append(weapons, m.Weapon)
 		}
 		if e.technical[m.SourceType] {
 			tech[m.SourceType] = true
@@ -311,6 +314,7 @@ func (e *Engine) emitIncident(inc *incident, in Input, merged []entry.RevisionRe
 		}
 	}
 	slices.Sort(types)
+	slices.Sort(weapons)
 	members := make([]uint64, len(inc.members))
 	for i, m := range inc.members {
 		members[i] = m.Index
@@ -351,6 +355,7 @@ func (e *Engine) emitIncident(inc *incident, in Input, merged []entry.RevisionRe
 		Members:     members,
 		Monitors:    sum.Monitors,
 		SourceTypes: types,
+		Weapons:     weapons,
 		Level:       level,
 	}
 	if mergedInto != nil {

@@ -20,7 +20,9 @@ const (
 // Derived reports whether entries of kind k are the engine's own output,
 // which replay must reproduce byte for byte. A tick is signed by the
 // engine too, but it is an input: the engine cannot predict it.
-func Derived(k Kind) bool { return k == KindIncident }
+func Derived(k Kind) bool {
+	return k == KindIncident || k == KindDetermination || k == KindObligation
+}
 
 // Verdicts of a verification.
 const (
@@ -100,6 +102,7 @@ type Incident struct {
 	Members      []uint64      `json:"members"`
 	Monitors     int           `json:"monitors"`
 	SourceTypes  []string      `json:"source_types"`
+	Weapons      []string      `json:"weapons,omitempty"`
 	Level        string        `json:"level"`
 	Verdicts     *Verdicts     `json:"verdicts,omitempty"`
 	Attributions []Attribution `json:"attributions,omitempty"`

@@ -36,7 +36,8 @@ const (
 var schemaFS embed.FS
 
 var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true,
-	KindVerification: true, KindIncident: true, KindTick: true}
+	KindVerification: true, KindIncident: true, KindTick: true,
+	KindAgreement: true, KindDetermination: true, KindObligation: true, KindResponse: true}
 
 var printer = message.NewPrinter(language.English)
 
@@ -140,13 +141,30 @@ func (e *Entry) Validate() (any, error) {
 		}
 		return &b, b.check()
 	case KindTick:
-		var b Tick
-		if err := e.Decode(&b); err != nil {
+		return decodeAs[Tick](e)
+	case KindAgreement:
+		b, err := decodeAs[Agreement](e)
+		if err != nil {
 			return nil, err
 		}
-		return &b, nil
+		return b, b.check()
+	case KindDetermination:
+		return decodeAs[Determination](e)
+	case KindObligation:
+		return decodeAs[Obligation](e)
+	case KindResponse:
+		return decodeAs[Response](e)
 	}
 	return nil, guarantor.Errorf(guarantor.EUnsupported, "kind", "no validator for kind %q", e.Kind)
+}
+
+// decodeAs decodes e's body into a new T.
+func decodeAs[T any](e *Entry) (*T, error) {
+	var b T
+	if err := e.Decode(&b); err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
 // schemaError turns a jsonschema validation error into a guarantor error
@@ -274,6 +292,8 @@ func Time(body any) (time.Time, bool) {
 	case *Verification:
 		return b.At, true
 	case *Tick:
+		return b.At, true
+	case *Response:
 		return b.At, true
 	}
 	return time.Time{}, false

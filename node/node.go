@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/engine/agreement"
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/registry"
@@ -252,8 +253,15 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Resu
 	if err := n.checkEvidence(ctx, body); err != nil {
 		return nil, err
 	}
-	if v, ok := body.(*entry.Verification); ok {
-		if err := n.checkVerified(ctx, v); err != nil {
+	switch b := body.(type) {
+	case *entry.Verification:
+		if err := n.checkVerified(ctx, b); err != nil {
+			return nil, err
+		}
+	case *entry.Agreement:
+		// Triggers, geometry and references are checked now, so that a
+		// bad agreement never reaches the engine.
+		if _, err := agreement.Compile(b); err != nil {
 			return nil, err
 		}
 	}

@@ -18,6 +18,7 @@ package registry
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/guarantor/guarantor"
@@ -127,7 +128,35 @@ func (r *Registry) Check(e *entry.Entry, body any) ([]*Key, error) {
 		}
 		keys = append(keys, k)
 	}
+	if a, ok := body.(*entry.Agreement); ok {
+		if err := coSigned(a, keys); err != nil {
+			return nil, err
+		}
+	}
 	return keys, nil
+}
+
+// coSigned checks that an agreement carries a signature by a key of every
+// party and guarantor it binds, and by no one else.
+func coSigned(a *entry.Agreement, keys []*Key) error {
+	need := a.Signatories()
+	have := map[string]bool{}
+	for _, k := range keys {
+		if !slices.Contains(need, string(k.Role)) {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s (role %s) signed agreement %s, which does not bind %s", k.ID, k.Role, a.ID, k.Role)
+		}
+		have[string(k.Role)] = true
+	}
+	var missing []string
+	for _, r := range need {
+		if !have[r] {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		return guarantor.Errorf(guarantor.EForbidden, "signature", "agreement %s lacks the co-signature of %s: it binds %s", a.ID, strings.Join(missing, ", "), strings.Join(need, ", "))
+	}
+	return nil
 }
 
 func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
@@ -144,7 +173,11 @@ func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 		if k.Role != guarantor.RoleAnalyst {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; verifications are signed by analyst keys only", k.ID, k.Role)
 		}
-	case entry.KindIncident, entry.KindTick:
+	case entry.KindAgreement, entry.KindResponse:
+		if !strings.HasPrefix(string(k.Role), "party:") && !strings.HasPrefix(string(k.Role), "guarantor:") {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by parties and guarantors only", k.ID, k.Role, kind)
+		}
+	case entry.KindIncident, entry.KindTick, entry.KindDetermination, entry.KindObligation:
 		if k.Role != guarantor.RoleEngine {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by the engine's key only", k.ID, k.Role, kind)
 		}

@@ -1,0 +1,343 @@
+package entry
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/guarantor/guarantor"
+)
+
+// The kinds of issue 6: agreements, what the engine determines under
+// them, and the answers of those they oblige.
+const (
+	// KindAgreement is a machine-readable agreement, co-signed by every
+	// party and guarantor it binds.
+	KindAgreement Kind = "agreement"
+	// KindDetermination is the engine's finding that a trigger fired.
+	KindDetermination Kind = "determination"
+	// KindObligation is one revision of what a determination requires of
+	// a guarantor or party, and by when.
+	KindObligation Kind = "obligation"
+	// KindResponse is a guarantor's or party's signed answer to an
+	// obligation.
+	KindResponse Kind = "response"
+)
+
+// Agreement is the body of an agreement entry: the JSON form of the
+// agreement's YAML document.
+type Agreement struct {
+	ID           string      `json:"id"`
+	Version      int         `json:"version"`
+	Title        string      `json:"title"`
+	Summary      string      `json:"summary,omitempty"`
+	Illustrative bool        `json:"illustrative,omitempty"`
+	Sources      []string    `json:"sources,omitempty"`
+	Effective    time.Time   `json:"effective"`
+	Expires      *time.Time  `json:"expires,omitempty"`
+	Reviews      []time.Time `json:"reviews,omitempty"`
+	Parties      []Party     `json:"parties"`
+	Guarantors   []Guarantor `json:"guarantors,omitempty"`
+	Zones        []Zone      `json:"zones,omitempty"`
+	Lines        []Line      `json:"lines,omitempty"`
+	Limits       []Limit     `json:"limits,omitempty"`
+	Triggers     []Trigger   `json:"triggers"`
+}
+
+// Party is a side bound by an agreement.
+type Party struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Guarantor kinds.
+const (
+	Collective = "collective"
+	Bilateral  = "bilateral"
+)
+
+// Guarantor is a state that promised something (bilateral, with a
+// beneficiary party) or a group of them (collective: an attack on one is
+// an attack on all; every member owes each obligation of the group).
+type Guarantor struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	Members     []string `json:"members,omitempty"`
+	Beneficiary string   `json:"beneficiary,omitempty"`
+	Commitment  string   `json:"commitment,omitempty"`
+}
+
+// Zone is an area an agreement names: a security zone, a withdrawal
+// zone, an area to patrol, a no-fly area.
+type Zone struct {
+	ID           string          `json:"id"`
+	Kind         string          `json:"kind"`
+	Title        string          `json:"title,omitempty"`
+	Illustrative bool            `json:"illustrative,omitempty"`
+	Geometry     json.RawMessage `json:"geometry"`
+}
+
+// Line is a line an agreement measures from, such as the line of contact.
+type Line struct {
+	ID           string          `json:"id"`
+	Title        string          `json:"title,omitempty"`
+	Illustrative bool            `json:"illustrative,omitempty"`
+	Geometry     json.RawMessage `json:"geometry"`
+}
+
+// Limit restricts weapons near a line: none of Weapons within MinKM of
+// the line, on either side.
+type Limit struct {
+	ID      string   `json:"id"`
+	Weapons []string `json:"weapons"`
+	Line    string   `json:"line"`
+	MinKM   float64  `json:"min_km"`
+	Text    string   `json:"text,omitempty"`
+}
+
+// Trigger is a rule over incidents (a CEL expression) that defines what
+// counts as an attack or a violation, and the obligations it opens.
+type Trigger struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	When        string `json:"when"`
+	Cooldown    string `json:"cooldown,omitempty"`
+	Obligations []Duty `json:"obligations"`
+}
+
+// Duty is what a trigger requires: who does what, within how long, at
+// whose request. Each firing opens one Obligation per debtor.
+type Duty struct {
+	Who         string `json:"who"`
+	Action      string `json:"action"`
+	Within      string `json:"within"`
+	OnRequestOf string `json:"on_request_of,omitempty"`
+	Text        string `json:"text,omitempty"`
+}
+
+// Obligation actions.
+var Actions = []string{"consult", "respond", "sanction", "withdraw", "report", "custom"}
+
+// Determination is the body of a determination entry: the engine's
+// finding that a trigger of an agreement fired, and on what.
+type Determination struct {
+	Seq       uint64        `json:"seq"`
+	Agreement string        `json:"agreement"`
+	Version   int           `json:"version"`
+	Trigger   string        `json:"trigger"`
+	At        time.Time     `json:"at"`
+	Incidents []RevisionRef `json:"incidents"`
+	Inputs    []Ref         `json:"inputs"`
+}
+
+// Obligation statuses. An obligation is open until a response or a tick
+// settles it; a fulfilment logged after the deadline makes a missed
+// obligation late.
+const (
+	ObligationOpen      = "open"
+	ObligationFulfilled = "fulfilled"
+	ObligationLate      = "late"
+	ObligationMissed    = "missed"
+	ObligationDeclined  = "declined"
+)
+
+// Obligation is the body of an obligation entry: one revision of what a
+// determination requires of one guarantor or party.
+type Obligation struct {
+	Seq           uint64     `json:"seq"`
+	ID            uint64     `json:"id"`
+	Revision      int        `json:"revision"`
+	Determination uint64     `json:"determination"`
+	Agreement     string     `json:"agreement"`
+	Version       int        `json:"version"`
+	Trigger       string     `json:"trigger"`
+	Who           string     `json:"who"`
+	Group         string     `json:"group,omitempty"`
+	Action        string     `json:"action"`
+	Text          string     `json:"text,omitempty"`
+	OnRequestOf   string     `json:"on_request_of,omitempty"`
+	Opened        time.Time  `json:"opened"`
+	Deadline      time.Time  `json:"deadline"`
+	Status        string     `json:"status"`
+	Acknowledged  *time.Time `json:"acknowledged,omitempty"`
+	Settled       *time.Time `json:"settled,omitempty"`
+	Reason        string     `json:"reason,omitempty"`
+	Inputs        []Ref      `json:"inputs"`
+}
+
+// Response answers.
+const (
+	AnswerAcknowledge = "acknowledge"
+	AnswerFulfilled   = "fulfilled"
+	AnswerDeclined    = "declined"
+)
+
+// Response is the body of a response entry: the obligated guarantor's or
+// party's answer to an obligation.
+type Response struct {
+	ID         string     `json:"id"`
+	At         time.Time  `json:"at"`
+	Obligation uint64     `json:"obligation"`
+	Answer     string     `json:"answer"`
+	Reason     string     `json:"reason,omitempty"`
+	Text       string     `json:"text,omitempty"`
+	Evidence   []Evidence `json:"evidence,omitempty"`
+}
+
+// check enforces what the agreement schema cannot: unique ids, references
+// to parties, guarantors, lines and members that exist, and durations
+// that parse. Geometry and trigger expressions are checked where they are
+// compiled (package engine/agreement).
+func (a *Agreement) check() error {
+	if a.Expires != nil && !a.Expires.After(a.Effective) {
+		return guarantor.Errorf(guarantor.EInvalid, "/expires", "expires %s is not after effective %s", a.Expires.Format(time.RFC3339), a.Effective.Format(time.RFC3339))
+	}
+	actors := map[string]string{} // id -> "party" or "guarantor"
+	for i, p := range a.Parties {
+		if actors[p.ID] != "" {
+			return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/parties/%d/id", i), "party %q is listed twice", p.ID)
+		}
+		actors[p.ID] = "party"
+	}
+	for i, g := range a.Guarantors {
+		if actors[g.ID] != "" {
+			return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/guarantors/%d/id", i), "%q is already a %s of this agreement", g.ID, actors[g.ID])
+		}
+		actors[g.ID] = "guarantor"
+	}
+	for i, g := range a.Guarantors {
+		if g.Beneficiary != "" && actors[g.Beneficiary] != "party" {
+			return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/guarantors/%d/beneficiary", i), "beneficiary %q is not a party of this agreement", g.Beneficiary)
+		}
+		for j, m := range g.Members {
+			if actors[m] == "party" {
+				return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/guarantors/%d/members/%d", i, j), "member %q is a party, not a guarantor", m)
+			}
+			if k := a.guarantor(m); k != nil && k.Kind == Collective {
+				return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/guarantors/%d/members/%d", i, j), "member %q is itself a group; list its members", m)
+			}
+		}
+	}
+	names := map[string]string{}
+	unique := func(ptr, kind, id string) error {
+		if prev := names[kind+"\x00"+id]; prev != "" {
+			return guarantor.Errorf(guarantor.EInvalid, ptr, "%s id %q is used twice (first at %s)", kind, id, prev)
+		}
+		names[kind+"\x00"+id] = ptr
+		return nil
+	}
+	for i, z := range a.Zones {
+		if err := unique(fmt.Sprintf("/zones/%d/id", i), "zone", z.ID); err != nil {
+			return err
+		}
+	}
+	lines := map[string]bool{}
+	for i, l := range a.Lines {
+		if err := unique(fmt.Sprintf("/lines/%d/id", i), "line", l.ID); err != nil {
+			return err
+		}
+		lines[l.ID] = true
+	}
+	for i, l := range a.Limits {
+		if err := unique(fmt.Sprintf("/limits/%d/id", i), "limit", l.ID); err != nil {
+			return err
+		}
+		if !lines[l.Line] {
+			return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/limits/%d/line", i), "limit %s measures from line %q, which the agreement does not define", l.ID, l.Line)
+		}
+	}
+	for i, t := range a.Triggers {
+		if err := unique(fmt.Sprintf("/triggers/%d/id", i), "trigger", t.ID); err != nil {
+			return err
+		}
+		if t.Cooldown != "" {
+			if _, err := ParseDuration(t.Cooldown); err != nil {
+				return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/triggers/%d/cooldown", i), "%v", err)
+			}
+		}
+		for j, d := range t.Obligations {
+			ptr := fmt.Sprintf("/triggers/%d/obligations/%d", i, j)
+			if actors[d.Who] == "" {
+				return guarantor.Errorf(guarantor.EInvalid, ptr+"/who", "%q is neither a party nor a guarantor of this agreement", d.Who)
+			}
+			if d.OnRequestOf != "" && actors[d.OnRequestOf] != "party" {
+				return guarantor.Errorf(guarantor.EInvalid, ptr+"/on_request_of", "%q is not a party of this agreement", d.OnRequestOf)
+			}
+			if _, err := ParseDuration(d.Within); err != nil {
+				return guarantor.Errorf(guarantor.EInvalid, ptr+"/within", "%v", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (a *Agreement) guarantor(id string) *Guarantor {
+	for i := range a.Guarantors {
+		if a.Guarantors[i].ID == id {
+			return &a.Guarantors[i]
+		}
+	}
+	return nil
+}
+
+// Debtors returns, as roles ("guarantor:UK", "party:RU"), who owes a duty
+// owed by id: the party or bilateral guarantor itself, or every member of
+// a collective group, with the group's id (or "").
+func (a *Agreement) Debtors(id string) (roles []string, group string) {
+	if g := a.guarantor(id); g != nil {
+		if g.Kind == Collective {
+			for _, m := range g.Members {
+				roles = append(roles, "guarantor:"+m)
+			}
+			return roles, g.ID
+		}
+		return []string{"guarantor:" + g.ID}, ""
+	}
+	return []string{"party:" + id}, ""
+}
+
+// Signatories returns the roles whose signatures the agreement needs: a
+// key of every party and of every guarantor it binds (each member of a
+// collective group), sorted.
+func (a *Agreement) Signatories() []string {
+	set := map[string]bool{}
+	for _, p := range a.Parties {
+		set["party:"+p.ID] = true
+	}
+	for _, g := range a.Guarantors {
+		roles, _ := a.Debtors(g.ID)
+		for _, r := range roles {
+			set[r] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for r := range set {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ParseDuration reads an agreement duration: a positive whole number of
+// minutes, hours or days ("30m", "24h", "30d").
+func ParseDuration(s string) (time.Duration, error) {
+	if len(s) < 2 {
+		return 0, fmt.Errorf("duration %q must be a number followed by m, h or d, e.g. 24h or 30d", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n < 1 || n > 999999 {
+		return 0, fmt.Errorf("duration %q must be a number followed by m, h or d, e.g. 24h or 30d", s)
+	}
+	switch s[len(s)-1] {
+	case 'm':
+		return time.Duration(n) * time.Minute, nil
+	case 'h':
+		return time.Duration(n) * time.Hour, nil
+	case 'd':
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return 0, fmt.Errorf("duration %q must end in m, h or d", s)
+}
