@@ -96,8 +96,13 @@ type Engine struct {
 	absorbed  map[uint64]absorbedBy
 	owner     map[uint64]uint64      // observation index -> open incident id
 	buckets   map[int64][]fusion.Obs // linkable observations by At / MaxGap
-	evicted   int64                  // buckets below this are dropped
 	emitted   []Derived              // scratch for the current input
+	current   uint64                 // the index of the input being applied
+
+	roles       map[string]string              // key id -> role, from key entries
+	agreements  map[string][]*agreementVersion // by id, ascending version
+	lastFired   map[string]int64               // agreement/trigger -> engine time
+	obligations map[uint64]*obligation         // open, or missed and still answerable
 }
 
 type absorbedBy struct {
@@ -111,6 +116,8 @@ type incident struct {
 	members  []fusion.Obs       // ascending by index
 	verdicts map[string]verdict // by analyst key: the latest verdict
 	absorbed []uint64
+	last     *entry.Incident // the latest revision emitted
+	fired    map[string]bool // agreement/trigger pairs that fired on it
 }
 
 type verdict struct {
@@ -129,6 +136,8 @@ func New(cfg Config) *Engine {
 		cfg: cfg, technical: tech, now: math.MinInt64,
 		incidents: map[uint64]*incident{}, absorbed: map[uint64]absorbedBy{},
 		owner: map[uint64]uint64{}, buckets: map[int64][]fusion.Obs{},
+		roles: map[string]string{}, agreements: map[string][]*agreementVersion{},
+		lastFired: map[string]int64{}, obligations: map[uint64]*obligation{},
 	}
 }
 
@@ -152,14 +161,15 @@ func (e *Engine) Open() int { return len(e.incidents) }
 // Derived entries found in the log are not inputs (see Replayer); they
 // are ignored here.
 func (e *Engine) Apply(in Input) ([]Derived, error) {
-	e.emitted = nil
+	e.emitted, e.current = nil, in.Index
 	switch b := in.Body.(type) {
 	case *entry.Observation:
+		e.advance(b.ObservedAt.Unix())
 		if err := e.observe(in, b); err != nil {
 			return nil, err
 		}
-		e.advance(b.ObservedAt.Unix())
 	case *entry.Verification:
+		e.advance(b.At.Unix())
 		signer := ""
 		if len(in.Signers) > 0 {
 			signer = in.Signers[0]
@@ -167,9 +177,22 @@ func (e *Engine) Apply(in Input) ([]Derived, error) {
 		if err := e.verify(in, signer, b); err != nil {
 			return nil, err
 		}
-		e.advance(b.At.Unix())
 	case *entry.Tick:
 		e.advance(b.At.Unix())
+		if err := e.settleDue(in); err != nil {
+			return nil, err
+		}
+	case *entry.KeyBody:
+		if id, err := entry.VKeyID(b.VKey); err == nil {
+			e.roles[id] = b.Role
+		}
+	case *entry.Agreement:
+		e.addAgreement(in, b)
+	case *entry.Response:
+		e.advance(b.At.Unix())
+		if err := e.respond(in, b); err != nil {
+			return nil, err
+		}
 	}
 	out := e.emitted
 	e.emitted = nil
@@ -214,6 +237,12 @@ func (e *Engine) observe(in Input, b *entry.Observation) error {
 			e.owner[m.Index] = survivor.id
 		}
 		survivor.members = mergeByIndex(survivor.members, a.members)
+		for k := range a.fired {
+			if survivor.fired == nil {
+				survivor.fired = map[string]bool{}
+			}
+			survivor.fired[k] = true
+		}
 		for k, v := range a.verdicts {
 			if cur, ok := survivor.verdicts[k]; !ok || v.index > cur.index {
 				if survivor.verdicts == nil {
@@ -378,6 +407,10 @@ func (e *Engine) emitIncident(inc *incident, in Input, merged []entry.RevisionRe
 	}
 	e.emitted = append(e.emitted, Derived{Seq: e.seq, Kind: entry.KindIncident, Text: text, After: in.Index})
 	e.seq++
+	inc.last = &body
+	if body.Status == entry.IncidentOpen {
+		return e.judge(inc, in)
+	}
 	return nil
 }
 

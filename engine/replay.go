@@ -69,22 +69,22 @@ func (r *Replayer) Next(in Input, text string) ([]Derived, error) {
 }
 
 func (r *Replayer) found(in Input, text string) error {
-	b, ok := in.Body.(*entry.Incident)
+	seq, ok := entry.DerivedSeq(in.Body)
 	if !ok {
 		return fmt.Errorf("engine: derived entry %d has body %T", in.Index, in.Body)
 	}
-	want, ok := r.pending[b.Seq]
+	want, ok := r.pending[seq]
 	if !ok {
 		reason := "the engine never emitted this seq"
-		if b.Seq < r.eng.Seq() {
+		if seq < r.eng.Seq() {
 			reason = "this seq is already in the log"
 		}
-		return &Divergence{Index: in.Index, Seq: b.Seq, Found: text, Reason: reason}
+		return &Divergence{Index: in.Index, Seq: seq, Found: text, Reason: reason}
 	}
 	if want.Text != text {
-		return &Divergence{Index: in.Index, Seq: b.Seq, Expected: want.Text, Found: text, Reason: "the logged entry differs from the one the engine emits"}
+		return &Divergence{Index: in.Index, Seq: seq, Expected: want.Text, Found: text, Reason: "the logged entry differs from the one the engine emits"}
 	}
-	delete(r.pending, b.Seq)
+	delete(r.pending, seq)
 	r.matched++
 	for r.low < r.eng.Seq() {
 		if _, ok := r.pending[r.low]; ok {
@@ -92,10 +92,10 @@ func (r *Replayer) found(in Input, text string) error {
 		}
 		r.low++
 	}
-	if r.low+Window < b.Seq {
+	if r.low+Window < seq {
 		miss := r.pending[r.low]
 		return &Divergence{Index: in.Index, Seq: r.low, Expected: miss.Text,
-			Reason: fmt.Sprintf("derived seq %d (emitted after entry %d) is missing although seq %d is logged", r.low, miss.After, b.Seq)}
+			Reason: fmt.Sprintf("derived seq %d (emitted after entry %d) is missing although seq %d is logged", r.low, miss.After, seq)}
 	}
 	return nil
 }

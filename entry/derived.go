@@ -24,6 +24,19 @@ func Derived(k Kind) bool {
 	return k == KindIncident || k == KindDetermination || k == KindObligation
 }
 
+// DerivedSeq returns the seq of a derived entry's body.
+func DerivedSeq(body any) (uint64, bool) {
+	switch b := body.(type) {
+	case *Incident:
+		return b.Seq, true
+	case *Determination:
+		return b.Seq, true
+	case *Obligation:
+		return b.Seq, true
+	}
+	return 0, false
+}
+
 // Verdicts of a verification.
 const (
 	VerdictVerify  = "verify"
