@@ -39,13 +39,14 @@ type engineRunner struct {
 	halted    error  // the first divergence; the engine stops there
 	submitted uint64 // derived seqs below this were handed to the log
 	wake      chan struct{}
+	deadlines chan struct{} // signalled when obligations open
 }
 
 func newEngineRunner(cfg EngineConfig, logger interface{ Error(string, ...any) }) *engineRunner {
 	if cfg.TickEvery == 0 {
 		cfg.TickEvery = time.Minute
 	}
-	return &engineRunner{cfg: cfg, logger: logger, rep: engine.NewReplayer(cfg.Rules), wake: make(chan struct{}, 1)}
+	return &engineRunner{cfg: cfg, logger: logger, rep: engine.NewReplayer(cfg.Rules), wake: make(chan struct{}, 1), deadlines: make(chan struct{}, 1)}
 }
 
 // feed gives the engine one applied record. Records must come in log
@@ -79,6 +80,15 @@ func (r *engineRunner) feed(rec Record, m *Metrics) {
 		case r.wake <- struct{}{}:
 		default:
 		}
+		for _, d := range out {
+			if d.Kind == entry.KindObligation {
+				select {
+				case r.deadlines <- struct{}{}:
+				default:
+				}
+				break
+			}
+		}
 	}
 	m.setEngine(r.rep.Engine().Seq(), r.rep.Matched(), r.rep.Engine().Open())
 }
@@ -87,6 +97,13 @@ func (r *engineRunner) halt(err error, m *Metrics) {
 	r.halted = err
 	r.logger.Error("engine halted: the log no longer replays as this engine runs it; derived entries are no longer written", "err", err)
 	m.setEngineHalted()
+}
+
+// nextDeadline returns the earliest deadline of an open obligation.
+func (r *engineRunner) nextDeadline() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rep.Engine().NextDeadline()
 }
 
 // Halted returns why the engine stopped, or nil while it runs.
@@ -168,20 +185,32 @@ func (n *Node) write(ctx context.Context) {
 	}
 }
 
-// tick appends a tick entry every TickEvery until ctx ends.
+// tick appends a tick entry every TickEvery, and just after each open
+// obligation's deadline, until ctx ends.
 func (n *Node) tick(ctx context.Context) {
 	r := n.engine
-	t := time.NewTicker(r.cfg.TickEvery)
-	defer t.Stop()
+	last := n.cfg.Now()
 	for {
+		due := last.Add(r.cfg.TickEvery)
+		if d := r.nextDeadline(); !d.IsZero() && d.Add(time.Second).Before(due) {
+			due = d.Add(time.Second) // ticks carry whole seconds
+		}
+		timer := time.NewTimer(max(0, due.Sub(n.cfg.Now())))
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return
-		case <-t.C:
+		case <-r.deadlines:
+			timer.Stop()
+			continue // a new obligation: recompute when to tick
+		case <-timer.C:
 		}
+		// Tick returns once the tick is applied, so the engine has settled
+		// what it made due before the next deadline is asked for.
 		if _, err := n.Tick(ctx); err != nil && ctx.Err() == nil {
 			n.cfg.Logger.Error("append tick", "err", err)
 		}
+		last = n.cfg.Now()
 	}
 }
 
@@ -208,7 +237,11 @@ type EngineStatus struct {
 	Matched uint64 // derived entries found in the log and checked
 	Pending int    // derived entries emitted, not yet in the log
 	Open    int    // open incidents
-	Halted  error  // why the engine stopped, if it did
+	// OpenObligations counts obligations not yet settled; NextDeadline is
+	// the earliest of their deadlines (zero when none is open).
+	OpenObligations int
+	NextDeadline    time.Time
+	Halted          error // why the engine stopped, if it did
 }
 
 // Engine reports the engine's state; ok is false when the node runs none.
@@ -219,7 +252,9 @@ func (n *Node) Engine() (st EngineStatus, ok bool) {
 	r := n.engine
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return EngineStatus{Seq: r.rep.Engine().Seq(), Matched: r.rep.Matched(), Pending: len(r.rep.Pending()), Open: r.rep.Engine().Open(), Halted: r.halted}, true
+	eng := r.rep.Engine()
+	return EngineStatus{Seq: eng.Seq(), Matched: r.rep.Matched(), Pending: len(r.rep.Pending()), Open: eng.Open(),
+		OpenObligations: eng.OpenObligations(), NextDeadline: eng.NextDeadline(), Halted: r.halted}, true
 }
 
 // WaitDerived blocks until every derived entry the engine has emitted

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,6 +239,92 @@ func TestVerificationsAreCheckedAndApplied(t *testing.T) {
 	last := revs[len(revs)-1].Incident
 	if last.Level != engine.Verified || last.Revision != first.Incident.Revision+1 || len(last.Attributions) != 1 || last.Attributions[0].Party != "party:XX" {
 		t.Fatalf("after verification: %+v", last)
+	}
+	replayStore(t, f)
+}
+
+// TestObligationsAreSettledByTicksAtTheirDeadline: an agreement co-signed
+// by everyone it binds, an observation that fires its trigger, and the
+// node's scheduler ticking just after the deadline, which settles the
+// unanswered obligation as missed and leaves the answered one fulfilled.
+func TestObligationsAreSettledByTicksAtTheirDeadline(t *testing.T) {
+	eng := newKey(t, "engine")
+	f := &fixture{t: t, auth: newKey(t, "authority"), dir: t.TempDir(), engine: &node.EngineConfig{Rules: engine.DefaultConfig(), Signer: eng.S, TickEvery: time.Hour}}
+	f.open()
+	t.Cleanup(f.close)
+	ctx := context.Background()
+	register := func(k key, role string) {
+		f.must(f.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2020-01-01T00:00:00Z","not_after":"2099-01-01T00:00:00Z"}`, k.VKey, role), f.auth))
+	}
+	register(eng, "engine")
+	keys := map[string]key{}
+	for _, role := range []string{"party:UA", "party:RU", "guarantor:UK"} {
+		keys[role] = newKey(t, strings.ReplaceAll(role, ":", "."))
+		register(keys[role], role)
+	}
+	mon := newKey(t, "monitor.a")
+	register(mon, "monitor")
+	doc := `{"id":"t","version":1,"title":"T","effective":"2020-01-01T00:00:00Z","parties":[{"id":"UA","name":"Ukraine"},{"id":"RU","name":"Russia"}],` +
+		`"guarantors":[{"id":"UK","name":"United Kingdom","kind":"bilateral","beneficiary":"UA"}],` +
+		`"zones":[{"id":"sz","kind":"security_zone","geometry":{"type":"Polygon","coordinates":[[[37.7,47.9],[37.9,47.9],[37.9,48.1],[37.7,48.1],[37.7,47.9]]]}}],` +
+		`"triggers":[{"id":"fire","title":"Fire","when":"in_zone(incident, 'sz')","obligations":[{"who":"UK","action":"consult","within":"1m"},{"who":"RU","action":"report","within":"1m"}]}]}`
+	raw := f.sign(entry.KindAgreement, doc, keys["party:UA"])
+	// Not co-signed by everyone it binds: refused, naming who is missing.
+	if _, err := f.submit(raw); err == nil || !strings.Contains(err.Error(), "lacks the co-signature of guarantor:UK, party:RU") {
+		t.Fatalf("agreement signed by one party: %v", err)
+	}
+	for _, role := range []string{"party:RU", "guarantor:UK"} {
+		var err error
+		if raw, err = entry.Cosign(raw, keys[role].S); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.must(raw)
+	// Observed a minute ago: the obligations fall due about now.
+	at := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+	f.must(f.sign(entry.KindObservation, fmt.Sprintf(`{"id":"o1","observed_at":%q,"location":{"type":"Point","coordinates":[37.8,48.0]},"category":"shelling","accuracy_m":100}`, at.Format(time.RFC3339)), mon))
+	if err := f.n.WaitDerived(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.n.Engine()
+	if st.OpenObligations != 2 {
+		t.Fatalf("engine status %+v", st)
+	}
+	// UK answers; RU does not.
+	ukID := uint64(0)
+	applied, _ := f.store.Applied(ctx)
+	f.store.Records(ctx, 0, applied, func(rec node.Record) error {
+		if o, ok := rec.Body.(*entry.Obligation); ok && o.Who == "guarantor:UK" {
+			ukID = o.ID
+		}
+		return nil
+	})
+	f.must(f.sign(entry.KindResponse, fmt.Sprintf(`{"id":"r1","at":%q,"obligation":%d,"answer":"fulfilled"}`, time.Now().UTC().Format(time.RFC3339), ukID), keys["guarantor:UK"]))
+	deadline := time.Now().Add(30 * time.Second)
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		if err := f.n.WaitDerived(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := f.n.Engine(); st.OpenObligations == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no tick settled the obligation within 30 s of its deadline")
+		}
+		<-poll.C // the scheduler's tick comes from another goroutine
+	}
+	status := map[string]string{}
+	applied, _ = f.store.Applied(ctx)
+	f.store.Records(ctx, 0, applied, func(rec node.Record) error {
+		if o, ok := rec.Body.(*entry.Obligation); ok {
+			status[o.Who] = o.Status
+		}
+		return nil
+	})
+	if status["guarantor:UK"] != "fulfilled" || status["party:RU"] != "missed" || countKind(t, f, entry.KindTick) == 0 {
+		t.Fatalf("statuses %v", status)
 	}
 	replayStore(t, f)
 }
