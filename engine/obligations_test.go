@@ -335,3 +335,12 @@ func decodeAny(t *testing.T, text string) any {
 	}
 	return body
 }
+
+// TestTestAgreementPassesIntake: the agreement these tests use is one the
+// log would accept (a duty may name a member of a group on its own).
+func TestTestAgreementPassesIntake(t *testing.T) {
+	k := testkeys.New(t, "party.UA")
+	if err := testkeys.Valid(t, entry.KindAgreement, json.RawMessage(testAgreement), k); err != nil {
+		t.Fatal(err)
+	}
+}

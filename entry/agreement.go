@@ -260,8 +260,8 @@ func (a *Agreement) check() error {
 		}
 		for j, d := range t.Obligations {
 			ptr := fmt.Sprintf("/triggers/%d/obligations/%d", i, j)
-			if actors[d.Who] == "" {
-				return guarantor.Errorf(guarantor.EInvalid, ptr+"/who", "%q is neither a party nor a guarantor of this agreement", d.Who)
+			if actors[d.Who] == "" && !a.member(d.Who) {
+				return guarantor.Errorf(guarantor.EInvalid, ptr+"/who", "%q is neither a party, a guarantor nor a member of a guarantor group of this agreement", d.Who)
 			}
 			if d.OnRequestOf != "" && actors[d.OnRequestOf] != "party" {
 				return guarantor.Errorf(guarantor.EInvalid, ptr+"/on_request_of", "%q is not a party of this agreement", d.OnRequestOf)
@@ -283,6 +283,16 @@ func (a *Agreement) guarantor(id string) *Guarantor {
 	return nil
 }
 
+// member reports whether id is a member of a collective group.
+func (a *Agreement) member(id string) bool {
+	for _, g := range a.Guarantors {
+		if slices.Contains(g.Members, id) {
+			return true
+		}
+	}
+	return false
+}
+
 // Debtors returns, as roles ("guarantor:UK", "party:RU"), who owes a duty
 // owed by id: the party or bilateral guarantor itself, or every member of
 // a collective group, with the group's id (or "").
@@ -295,6 +305,9 @@ func (a *Agreement) Debtors(id string) (roles []string, group string) {
 			return roles, g.ID
 		}
 		return []string{"guarantor:" + g.ID}, ""
+	}
+	if a.member(id) {
+		return []string{"guarantor:" + id}, ""
 	}
 	return []string{"party:" + id}, ""
 }

@@ -237,12 +237,7 @@ func nonNil(s []string) []string {
 }
 
 // streamIncidents answers with the incidents the query selects (all of
-// them for an export, else at most the list limit): head,
-// then row for each (n counts from 0), then tail, through a buffer. The
-// status and headers go out with the first bytes that leave the buffer,
-// so a bad query or a store error before then is answered with a
-// problem; an error after that cuts the answer short, without its tail,
-// so that the client sees it is incomplete, and is logged.
+// them for an export, else at most the list limit), as streamRows does.
 func (s *Server) streamIncidents(w http.ResponseWriter, r *http.Request, export bool, contentType, filename string,
 	head func(io.Writer) error, row func(w io.Writer, n int, row node.IncidentRow) error, tail func(io.Writer) error) {
 	defLimit, maxLimit := DefaultIncidentLimit, MaxIncidentLimit
@@ -254,6 +249,20 @@ func (s *Server) streamIncidents(w http.ResponseWriter, r *http.Request, export 
 		s.problem(w, r, err)
 		return
 	}
+	streamRows(s, w, r, contentType, filename, func(ctx context.Context, fn func(node.IncidentRow) error) error {
+		return s.node.Store().Incidents(ctx, f, fn)
+	}, head, row, tail)
+}
+
+// streamRows answers with the rows query yields: head, then row for each
+// (n counts from 0), then tail, through a buffer. The status and headers
+// go out with the first bytes that leave the buffer, so a store error
+// before then is answered with a problem; an error after that cuts the
+// answer short, without its tail, so that the client sees it is
+// incomplete, and is logged.
+func streamRows[R any](s *Server, w http.ResponseWriter, r *http.Request, contentType, filename string,
+	query func(ctx context.Context, fn func(R) error) error,
+	head func(io.Writer) error, row func(w io.Writer, n int, row R) error, tail func(io.Writer) error) {
 	lw := &lazyWriter{w: w, start: func() {
 		w.Header().Set("Content-Type", contentType)
 		if filename != "" {
@@ -261,11 +270,11 @@ func (s *Server) streamIncidents(w http.ResponseWriter, r *http.Request, export 
 		}
 	}}
 	bw := bufio.NewWriterSize(lw, 64<<10)
-	err = head(bw)
+	err := head(bw)
 	n := 0
 	if err == nil {
-		err = s.node.Store().Incidents(r.Context(), f, func(ir node.IncidentRow) error {
-			err := row(bw, n, ir)
+		err = query(r.Context(), func(v R) error {
+			err := row(bw, n, v)
 			n++
 			return err
 		})
@@ -283,7 +292,7 @@ func (s *Server) streamIncidents(w http.ResponseWriter, r *http.Request, export 
 	case errors.Is(err, context.Canceled) || r.Context().Err() != nil:
 		// The client went away.
 	default:
-		s.logger.ErrorContext(r.Context(), "incidents answer cut short", "path", r.URL.Path, "err", err)
+		s.logger.ErrorContext(r.Context(), "answer cut short", "path", r.URL.Path, "err", err)
 	}
 }
 

@@ -59,6 +59,14 @@ var Routes = []Route{
 	{"GET /v1/incidents/{id}", "anyone (open data: incidents hold no personal data)"},
 	{"GET /v1/incidents.csv", "anyone (open data: incidents hold no personal data)"},
 	{"GET /v1/incidents.geojson", "anyone (open data: incidents hold no personal data)"},
+	{"GET /v1/agreements", "anyone (open data)"},
+	{"GET /v1/agreements/{id}", "anyone (open data)"},
+	{"GET /v1/determinations", "anyone (open data)"},
+	{"GET /v1/obligations", "anyone (open data)"},
+	{"GET /v1/obligations/{id}", "anyone (open data)"},
+	{"GET /v1/obligations.csv", "anyone (open data)"},
+	{"GET /v1/guarantors/{who}/record", "anyone (open data)"},
+	{"GET /v1/guarantors.csv", "anyone (open data)"},
 	{"GET /log/", "anyone: C2SP tlog-tiles checkpoint and tiles"},
 	{"PUT /v1/blobs/{sha256}", "signed request by a monitor, sensor, analyst or operator key"},
 	{"GET /v1/blobs/{sha256}", "anyone for public evidence; restricted evidence: signed request by a monitor, analyst, operator, verifier or the authority, or by its uploader"},
@@ -92,24 +100,32 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 		o(s)
 	}
 	handlers := map[string]http.Handler{
-		"POST /v1/entries":             http.HandlerFunc(s.handleSubmit),
-		"POST /v1/entries:batch":       http.HandlerFunc(s.handleBatch),
-		"POST /v1/testimony":           http.HandlerFunc(s.handleTestimony),
-		"GET /v1/log":                  http.HandlerFunc(s.handleLog),
-		"GET /v1/entries/{index}":      http.HandlerFunc(s.handleEntry),
-		"GET /v1/schemas/{file}":       http.HandlerFunc(s.handleSchema),
-		"GET /v1/openapi.json":         http.HandlerFunc(handleOpenAPI),
-		"GET /v1/observations.csv":     http.HandlerFunc(s.handleObservationsCSV),
-		"GET /v1/observations.geojson": http.HandlerFunc(s.handleObservationsGeoJSON),
-		"GET /v1/incidents":            http.HandlerFunc(s.handleIncidents),
-		"GET /v1/incidents/{id}":       http.HandlerFunc(s.handleIncident),
-		"GET /v1/incidents.csv":        http.HandlerFunc(s.handleIncidentsCSV),
-		"GET /v1/incidents.geojson":    http.HandlerFunc(s.handleIncidentsGeoJSON),
-		"GET /log/":                    http.StripPrefix("/log/", ledger.TileHandler(logDir)),
-		"PUT /v1/blobs/{sha256}":       http.HandlerFunc(s.handlePutBlob),
-		"GET /v1/blobs/{sha256}":       http.HandlerFunc(s.handleGetBlob),
-		"GET /healthz":                 http.HandlerFunc(s.handleHealth),
-		"GET /metrics":                 promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}),
+		"POST /v1/entries":                http.HandlerFunc(s.handleSubmit),
+		"POST /v1/entries:batch":          http.HandlerFunc(s.handleBatch),
+		"POST /v1/testimony":              http.HandlerFunc(s.handleTestimony),
+		"GET /v1/log":                     http.HandlerFunc(s.handleLog),
+		"GET /v1/entries/{index}":         http.HandlerFunc(s.handleEntry),
+		"GET /v1/schemas/{file}":          http.HandlerFunc(s.handleSchema),
+		"GET /v1/openapi.json":            http.HandlerFunc(handleOpenAPI),
+		"GET /v1/observations.csv":        http.HandlerFunc(s.handleObservationsCSV),
+		"GET /v1/observations.geojson":    http.HandlerFunc(s.handleObservationsGeoJSON),
+		"GET /v1/incidents":               http.HandlerFunc(s.handleIncidents),
+		"GET /v1/incidents/{id}":          http.HandlerFunc(s.handleIncident),
+		"GET /v1/incidents.csv":           http.HandlerFunc(s.handleIncidentsCSV),
+		"GET /v1/incidents.geojson":       http.HandlerFunc(s.handleIncidentsGeoJSON),
+		"GET /v1/agreements":              http.HandlerFunc(s.handleAgreements),
+		"GET /v1/agreements/{id}":         http.HandlerFunc(s.handleAgreement),
+		"GET /v1/determinations":          http.HandlerFunc(s.handleDeterminations),
+		"GET /v1/obligations":             http.HandlerFunc(s.handleObligations),
+		"GET /v1/obligations/{id}":        http.HandlerFunc(s.handleObligation),
+		"GET /v1/obligations.csv":         http.HandlerFunc(s.handleObligationsCSV),
+		"GET /v1/guarantors/{who}/record": http.HandlerFunc(s.handleGuarantorRecord),
+		"GET /v1/guarantors.csv":          http.HandlerFunc(s.handleGuarantorsCSV),
+		"GET /log/":                       http.StripPrefix("/log/", ledger.TileHandler(logDir)),
+		"PUT /v1/blobs/{sha256}":          http.HandlerFunc(s.handlePutBlob),
+		"GET /v1/blobs/{sha256}":          http.HandlerFunc(s.handleGetBlob),
+		"GET /healthz":                    http.HandlerFunc(s.handleHealth),
+		"GET /metrics":                    promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}),
 	}
 	if len(handlers) != len(Routes) {
 		panic("http: the handlers and the Routes table differ")
@@ -181,17 +197,18 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // refuseEngineKinds refuses the entries only the server's own engine
-// writes (incidents and other derived entries, and ticks): an engine key
-// could sign them, but one submitted from outside would put words in the
-// engine's mouth that replay could not reproduce. A note that does not
-// parse is left to node.Submit, which names its fault.
+// writes (the derived kinds of entry.Derived: incidents, determinations
+// and obligations; and ticks): an engine key could sign them, but one
+// submitted from outside would put words in the engine's mouth that
+// replay could not reproduce. A note that does not parse is left to
+// node.Submit, which names its fault.
 func refuseEngineKinds(raw []byte) error {
 	e, err := entry.Parse(raw)
 	if err != nil {
 		return nil
 	}
 	if entry.Derived(e.Kind) || e.Kind == entry.KindTick {
-		return guarantor.Errorf(guarantor.EForbidden, "kind", "kind %s: incident and tick entries are written by the server's own engine", e.Kind)
+		return guarantor.Errorf(guarantor.EForbidden, "kind", "kind %s: incident, determination, obligation and tick entries are written by the server's own engine", e.Kind)
 	}
 	return nil
 }

@@ -83,6 +83,28 @@ type Store interface {
 	// given incident ids, in log order.
 	Verifications(ctx context.Context, ids []uint64) ([]VerificationRow, error)
 
+	// Agreements returns every accepted agreement entry, each version (and
+	// each entry claiming a version already logged), in log order.
+	Agreements(ctx context.Context) ([]AgreementRow, error)
+
+	// Determinations calls fn with every accepted determination f selects,
+	// in log order, streaming. It stops at fn's first error and returns it.
+	Determinations(ctx context.Context, f DeterminationFilter, fn func(DeterminationRow) error) error
+
+	// Obligations calls fn with the latest revision (the one from the
+	// highest log index) of every obligation f selects, ordered by
+	// obligation id, streaming. It stops at fn's first error and returns
+	// it.
+	Obligations(ctx context.Context, f ObligationFilter, fn func(ObligationRow) error) error
+
+	// Obligation returns every revision of obligation id in log order
+	// (none when there is no such obligation).
+	Obligation(ctx context.Context, id uint64) ([]ObligationRow, error)
+
+	// Responses returns every accepted response naming obligation id, in
+	// log order, whether or not the engine took it into account.
+	Responses(ctx context.Context, obligation uint64) ([]ResponseRow, error)
+
 	// Keys returns every registered key, with its revocation if any, in log
 	// order, so that the live registry can be restored without a replay.
 	Keys(ctx context.Context) ([]registry.Key, error)
@@ -136,4 +158,52 @@ type VerificationRow struct {
 	Index        uint64 // log index of the verification entry
 	Signer       string // name+hash of the analyst key
 	Verification entry.Verification
+}
+
+// AgreementRow is an accepted agreement entry as the projection holds it.
+type AgreementRow struct {
+	Index     uint64   // log index of the agreement entry
+	Signers   []string // name+hash of each signature, in note order
+	Agreement entry.Agreement
+}
+
+// DeterminationFilter selects determinations. Zero fields select
+// everything.
+type DeterminationFilter struct {
+	Agreement string    // agreement id
+	Trigger   string    // trigger id
+	From, To  time.Time // at in [From, To)
+	Limit     int       // at most this many; 0 for no limit
+}
+
+// DeterminationRow is a determination as the projection holds it.
+type DeterminationRow struct {
+	Index         uint64 // log index of the determination entry
+	Determination entry.Determination
+}
+
+// ObligationFilter selects obligations by their latest revision. Zero
+// fields select everything.
+type ObligationFilter struct {
+	Who       string // the debtor's role, exactly: "guarantor:UK", "party:RU"
+	Group     string // owed as a member of this collective group
+	Status    string // open, fulfilled, late, missed or declined
+	Agreement string // agreement id
+	// Determination selects the obligations opened by the determination
+	// with this seq.
+	Determination *uint64
+	Limit         int // at most this many; 0 for no limit
+}
+
+// ObligationRow is one obligation revision as the projection holds it.
+type ObligationRow struct {
+	Index      uint64 // log index of the obligation entry
+	Obligation entry.Obligation
+}
+
+// ResponseRow is an accepted response as the projection holds it.
+type ResponseRow struct {
+	Index    uint64 // log index of the response entry
+	Signer   string // name+hash of its first signature
+	Response entry.Response
 }

@@ -14,8 +14,8 @@ import (
 // exportTables lists every table with its columns in a fixed order and
 // the key its rows are written in: the primary key, or for keys and
 // revocations the log index (also unique), so that every table reads in
-// log order; the incident tables are keyed by incident id. A new table or
-// column must be added here.
+// log order; the current-revision tables are keyed by incident or
+// obligation id. A new table or column must be added here.
 var exportTables = []struct{ name, cols, order string }{
 	{"meta", "name, value", "name"},
 	{"entries", "idx, leaf_hash, kind, signers, raw, rejected", "idx"},
@@ -27,6 +27,12 @@ var exportTables = []struct{ name, cols, order string }{
 	{"incident_members", "id, obs_idx", "id, obs_idx"},
 	{"incident_parties", "id, party", "id, party"},
 	{"verifications", "idx, signer, ver_id, at, incident, revision, verdict, attributed_to", "idx"},
+	{"agreements", "idx, id, version, title, effective, expires", "idx"},
+	{"determinations", "idx, seq, agreement, version, trigger_id, at", "idx"},
+	{"determination_incidents", "idx, incident, revision", "idx, incident, revision"},
+	{"obligations", "idx, id, revision, seq, status", "idx"},
+	{"obligation_current", "id, idx, revision, determination, agreement, version, trigger_id, who, group_id, status, opened, deadline, settled", "id"},
+	{"responses", "idx, signer, resp_id, at, obligation, answer", "idx"},
 }
 
 // Export writes every table to w: a header line "# table (columns)" and

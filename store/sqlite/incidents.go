@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -282,66 +281,4 @@ func decodeRaw(raw []byte, kind entry.Kind, v any) error {
 		return fmt.Errorf("entry is a %s, not a %s", e.Kind, kind)
 	}
 	return e.Decode(v)
-}
-
-// backfillIncidents projects the accepted incident and verification
-// entries that a projection applied before migration 2 kept in entries
-// only, in log order, as Apply would have, so that it equals one rebuilt
-// from the log.
-func backfillIncidents(ctx context.Context, tx *sql.Tx) error {
-	type pending struct {
-		idx          uint64
-		signers, raw []byte
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT idx, signers, raw FROM entries
-		WHERE rejected = '' AND kind IN ('incident', 'verification') ORDER BY idx`)
-	if err != nil {
-		return err
-	}
-	var todo []pending
-	for rows.Next() {
-		var p pending
-		if err := rows.Scan(&p.idx, &p.signers, &p.raw); err != nil {
-			rows.Close()
-			return err
-		}
-		todo = append(todo, p)
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	ins, err := newInserter(ctx, tx)
-	if err != nil {
-		return err
-	}
-	defer ins.close()
-	for _, p := range todo {
-		e, err := entry.Parse(p.raw)
-		var body any
-		if err == nil {
-			body, err = e.Validate()
-		}
-		if err != nil {
-			return fmt.Errorf("entry %d no longer decodes: %w", p.idx, err)
-		}
-		switch b := body.(type) {
-		case *entry.Incident:
-			err = ins.insertIncident(ctx, p.idx, b)
-		case *entry.Verification:
-			var signers []string
-			if err = json.Unmarshal(p.signers, &signers); err == nil && len(signers) == 0 {
-				err = errors.New("verification without a signer")
-			}
-			if err == nil {
-				err = ins.insertVerification(ctx, p.idx, signers[0], b)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("entry %d: %w", p.idx, err)
-		}
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -478,17 +477,7 @@ func TestMigrationBackfillsIncidents(t *testing.T) {
 	}
 	apply(t, s, l.recs)
 	s.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"DROP TABLE incident_members", "DROP TABLE incident_parties", "DROP TABLE incident_current",
-		"DROP TABLE incidents", "DROP TABLE verifications", "PRAGMA user_version = 1"} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+	downgrade(t, path, 1)
 	if s, err = sqlite.Open(ctx, path); err != nil {
 		t.Fatal(err)
 	}

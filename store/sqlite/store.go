@@ -39,6 +39,8 @@ type Store struct {
 
 	// Prepared once: intake asks these for every submission.
 	byLeaf, byObsID *sql.Stmt
+
+	schema int // the schema version: the number of the last migration
 }
 
 var _ node.Store = (*Store)(nil)
@@ -171,6 +173,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
+	s.schema = len(ms)
 	return nil
 }
 
@@ -178,7 +181,74 @@ func (s *Store) migrate(ctx context.Context) error {
 // tables from entries applied before the migration, in the migration's
 // transaction.
 var backfills = map[int]func(context.Context, *sql.Tx) error{
-	2: backfillIncidents,
+	2: backfill(2, entry.KindIncident, entry.KindVerification),
+	3: backfill(3, entry.KindAgreement, entry.KindDetermination, entry.KindObligation, entry.KindResponse),
+}
+
+// backfill returns the backfill of migration n, whose tables project the
+// given kinds: it projects the accepted entries of those kinds that a
+// projection applied before the migration kept in entries only, in log
+// order, as Apply would have, so that the projection equals one rebuilt
+// from the log. It prepares only the statements of migrations up to n,
+// whose tables exist at that point.
+func backfill(n int, kinds ...entry.Kind) func(context.Context, *sql.Tx) error {
+	list := make([]string, len(kinds))
+	for i, k := range kinds {
+		list[i] = string(k)
+	}
+	js, err := json.Marshal(list)
+	if err != nil {
+		panic(err) // a list of strings always marshals
+	}
+	return func(ctx context.Context, tx *sql.Tx) error {
+		type pending struct {
+			idx          uint64
+			kind         string
+			signers, raw []byte
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT idx, kind, signers, raw FROM entries
+			WHERE rejected = '' AND kind IN (SELECT value FROM json_each(?)) ORDER BY idx`, string(js))
+		if err != nil {
+			return err
+		}
+		var todo []pending
+		for rows.Next() {
+			var p pending
+			if err := rows.Scan(&p.idx, &p.kind, &p.signers, &p.raw); err != nil {
+				rows.Close()
+				return err
+			}
+			todo = append(todo, p)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if len(todo) == 0 {
+			return nil
+		}
+		ins, err := newInserter(ctx, tx, n)
+		if err != nil {
+			return err
+		}
+		defer ins.close()
+		for _, p := range todo {
+			r := node.Record{Index: p.idx, Kind: entry.Kind(p.kind)}
+			e, err := entry.Parse(p.raw)
+			if err == nil {
+				r.Body, err = e.Validate()
+			}
+			if err != nil {
+				return fmt.Errorf("entry %d no longer decodes: %w", p.idx, err)
+			}
+			if err := json.Unmarshal(p.signers, &r.Signers); err != nil {
+				return fmt.Errorf("entry %d signers: %w", p.idx, err)
+			}
+			if err := ins.project(ctx, r); err != nil {
+				return fmt.Errorf("entry %d: %w", p.idx, err)
+			}
+		}
+		return nil
+	}
 }
 
 // migrateOne runs one migration and its backfill, if any, and records its
@@ -220,12 +290,14 @@ func (s *Store) Applied(ctx context.Context) (uint64, error) {
 // Apply records recs, which must have consecutive indexes starting at
 // Applied(), in one transaction together with the new applied count: a
 // reader sees all of the batch or none of it. An accepted record
-// (Rejected empty) of kind key, revocation, observation, incident or
-// verification must carry the matching body. On any error, a constraint
-// violation included (a duplicate leaf hash, or a signer's observation id
-// used twice), nothing is applied; the error names the offending entry
-// and wraps the driver's *sqlite.Error. Incident and verification entries
-// never conflict with earlier ones, whatever ids they claim.
+// (Rejected empty) of kind key, revocation, observation, incident,
+// verification, agreement, determination, obligation or response must
+// carry the matching body. On any error, a constraint violation included
+// (a duplicate leaf hash, or a signer's observation id used twice),
+// nothing is applied; the error names the offending entry and wraps the
+// driver's *sqlite.Error. Incident, verification, agreement,
+// determination, obligation and response entries never conflict with
+// earlier ones, whatever ids they claim.
 func (s *Store) Apply(ctx context.Context, recs []node.Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -248,7 +320,7 @@ func (s *Store) Apply(ctx context.Context, recs []node.Record) error {
 	if first != uint64(applied) {
 		return fmt.Errorf("sqlite: apply: batch starts at index %d but the projection holds %d entries", first, applied)
 	}
-	ins, err := newInserter(ctx, tx)
+	ins, err := newInserter(ctx, tx, s.schema)
 	if err != nil {
 		return err
 	}
@@ -271,10 +343,14 @@ func (s *Store) Apply(ctx context.Context, recs []node.Record) error {
 type inserter struct {
 	entry, key, revocation, observation *sql.Stmt
 	incidentStmts
+	agreementStmts
 }
 
-// newInserter prepares the insert statements inside tx.
-func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
+// newInserter prepares inside tx the insert statements of the tables that
+// exist at the given schema version: Apply asks for the latest, a
+// migration's backfill for its own (the tables of later migrations do not
+// exist yet). The statements of a later migration are left nil.
+func newInserter(ctx context.Context, tx *sql.Tx, schema int) (*inserter, error) {
 	var ins inserter
 	var err error
 	prep := func(q string) *sql.Stmt {
@@ -290,7 +366,12 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 	ins.revocation = prep("INSERT INTO revocations (key_id, idx, reason, effective) VALUES (?, ?, ?, ?)")
 	ins.observation = prep(`INSERT INTO observations (idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count,
 		bearing_deg, weapon, source_type, evidence, text, external_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	ins.prepareIncidents(prep)
+	if schema >= 2 {
+		ins.prepareIncidents(prep)
+	}
+	if schema >= 3 {
+		ins.prepareAgreements(prep)
+	}
 	if err != nil {
 		ins.close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -300,7 +381,8 @@ func newInserter(ctx context.Context, tx *sql.Tx) (*inserter, error) {
 
 // close closes the statements that were prepared.
 func (ins *inserter) close() {
-	for _, st := range append([]*sql.Stmt{ins.entry, ins.key, ins.revocation, ins.observation}, ins.incidentStmts.all()...) {
+	sts := append([]*sql.Stmt{ins.entry, ins.key, ins.revocation, ins.observation}, ins.incidentStmts.all()...)
+	for _, st := range append(sts, ins.agreementStmts.all()...) {
 		if st != nil {
 			st.Close()
 		}
@@ -308,10 +390,7 @@ func (ins *inserter) close() {
 }
 
 // insert writes one record: its entries row and, when it was accepted,
-// the rows its body projects to. An accepted record of a projected kind
-// must carry the matching body; anything else is a caller bug that would
-// silently lose a key, revocation, observation, incident or verification,
-// so it is refused.
+// the rows its body projects to.
 func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 	signers, err := json.Marshal(nonNil(r.Signers))
 	if err != nil {
@@ -323,6 +402,15 @@ func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 	if r.Rejected != "" {
 		return nil
 	}
+	return ins.project(ctx, r)
+}
+
+// project writes the rows the body of the accepted record r projects to.
+// An accepted record of a projected kind must carry the matching body;
+// anything else is a caller bug that would silently lose a key,
+// revocation, observation, incident, verification, agreement,
+// determination, obligation or response, so it is refused.
+func (ins *inserter) project(ctx context.Context, r node.Record) error {
 	switch b := r.Body.(type) {
 	case *entry.KeyBody:
 		if r.Kind != entry.KindKey {
@@ -373,9 +461,33 @@ func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 			return errors.New("verification without a signer")
 		}
 		return ins.insertVerification(ctx, r.Index, r.Signers[0], b)
+	case *entry.Agreement:
+		if r.Kind != entry.KindAgreement {
+			break
+		}
+		return ins.insertAgreement(ctx, r.Index, b)
+	case *entry.Determination:
+		if r.Kind != entry.KindDetermination {
+			break
+		}
+		return ins.insertDetermination(ctx, r.Index, b)
+	case *entry.Obligation:
+		if r.Kind != entry.KindObligation {
+			break
+		}
+		return ins.insertObligation(ctx, r.Index, b)
+	case *entry.Response:
+		if r.Kind != entry.KindResponse {
+			break
+		}
+		if len(r.Signers) == 0 {
+			return errors.New("response without a signer")
+		}
+		return ins.insertResponse(ctx, r.Index, r.Signers[0], b)
 	default:
 		switch r.Kind {
-		case entry.KindKey, entry.KindRevocation, entry.KindObservation, entry.KindIncident, entry.KindVerification:
+		case entry.KindKey, entry.KindRevocation, entry.KindObservation, entry.KindIncident, entry.KindVerification,
+			entry.KindAgreement, entry.KindDetermination, entry.KindObligation, entry.KindResponse:
 		default:
 			return nil // kept in entries only
 		}

@@ -1,0 +1,286 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/node"
+)
+
+// agreementStmts are the statements that project agreement,
+// determination, obligation and response entries, prepared once per
+// Apply batch.
+type agreementStmts struct {
+	agreement, determination, detIncident *sql.Stmt
+	obligation, obligationCurrent         *sql.Stmt
+	response                              *sql.Stmt
+}
+
+// prepareAgreements prepares the statements with prep, which records the
+// first error itself.
+func (st *agreementStmts) prepareAgreements(prep func(string) *sql.Stmt) {
+	st.agreement = prep("INSERT INTO agreements (idx, id, version, title, effective, expires) VALUES (?, ?, ?, ?, ?, ?)")
+	st.determination = prep("INSERT INTO determinations (idx, seq, agreement, version, trigger_id, at) VALUES (?, ?, ?, ?, ?, ?)")
+	st.detIncident = prep("INSERT OR IGNORE INTO determination_incidents (idx, incident, revision) VALUES (?, ?, ?)")
+	st.obligation = prep("INSERT INTO obligations (idx, id, revision, seq, status) VALUES (?, ?, ?, ?, ?)")
+	st.obligationCurrent = prep(`INSERT INTO obligation_current (id, idx, revision, determination, agreement, version, trigger_id,
+			who, group_id, status, opened, deadline, settled)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, revision = excluded.revision, determination = excluded.determination,
+			agreement = excluded.agreement, version = excluded.version, trigger_id = excluded.trigger_id, who = excluded.who,
+			group_id = excluded.group_id, status = excluded.status, opened = excluded.opened, deadline = excluded.deadline,
+			settled = excluded.settled`)
+	st.response = prep("INSERT INTO responses (idx, signer, resp_id, at, obligation, answer) VALUES (?, ?, ?, ?, ?, ?)")
+}
+
+// all lists the statements, some of which may be nil.
+func (st *agreementStmts) all() []*sql.Stmt {
+	return []*sql.Stmt{st.agreement, st.determination, st.detIncident, st.obligation, st.obligationCurrent, st.response}
+}
+
+// insertAgreement projects the agreement logged at index. Another entry
+// may claim the same id and version: both are kept.
+func (ins *inserter) insertAgreement(ctx context.Context, index uint64, b *entry.Agreement) error {
+	var expires any
+	if b.Expires != nil {
+		expires = fmtTime(*b.Expires)
+	}
+	if _, err := ins.agreement.ExecContext(ctx, int64(index), b.ID, b.Version, b.Title, fmtTime(b.Effective), expires); err != nil {
+		return fmt.Errorf("agreement %s version %d: %w", b.ID, b.Version, err)
+	}
+	return nil
+}
+
+// insertDetermination projects the determination logged at index and the
+// incident revisions it names.
+func (ins *inserter) insertDetermination(ctx context.Context, index uint64, b *entry.Determination) error {
+	if _, err := ins.determination.ExecContext(ctx, int64(index), int64(b.Seq), b.Agreement, b.Version, b.Trigger, fmtTime(b.At)); err != nil {
+		return fmt.Errorf("determination %d: %w", b.Seq, err)
+	}
+	for _, in := range b.Incidents {
+		if _, err := ins.detIncident.ExecContext(ctx, int64(index), int64(in.ID), in.Revision); err != nil {
+			return fmt.Errorf("determination %d incidents: %w", b.Seq, err)
+		}
+	}
+	return nil
+}
+
+// insertObligation projects the obligation revision logged at index: a
+// revisions row and, since Apply runs in log order and so this revision
+// has the highest index of its obligation yet, the obligation's current
+// row. Nothing in it can conflict with an earlier entry, whatever id and
+// revision the body claims.
+func (ins *inserter) insertObligation(ctx context.Context, index uint64, b *entry.Obligation) error {
+	id := int64(b.ID)
+	if _, err := ins.obligation.ExecContext(ctx, int64(index), id, b.Revision, int64(b.Seq), b.Status); err != nil {
+		return fmt.Errorf("obligation %d revision %d: %w", b.ID, b.Revision, err)
+	}
+	var settled any
+	if b.Settled != nil {
+		settled = fmtTime(*b.Settled)
+	}
+	if _, err := ins.obligationCurrent.ExecContext(ctx, id, int64(index), b.Revision, int64(b.Determination), b.Agreement, b.Version, b.Trigger,
+		b.Who, b.Group, b.Status, fmtTime(b.Opened), fmtTime(b.Deadline), settled); err != nil {
+		return fmt.Errorf("obligation %d current revision: %w", b.ID, err)
+	}
+	return nil
+}
+
+// insertResponse projects the response logged at index.
+func (ins *inserter) insertResponse(ctx context.Context, index uint64, signer string, b *entry.Response) error {
+	_, err := ins.response.ExecContext(ctx, int64(index), signer, b.ID, fmtTime(b.At), int64(b.Obligation), b.Answer)
+	return err
+}
+
+// Agreements returns every accepted agreement entry in log order: every
+// version of every agreement, and every entry claiming a version already
+// logged.
+func (s *Store) Agreements(ctx context.Context) ([]node.AgreementRow, error) {
+	var out []node.AgreementRow
+	err := each(ctx, s.r, "agreements", `SELECT a.idx, e.signers, e.raw FROM agreements a JOIN entries e ON e.idx = a.idx ORDER BY a.idx`, nil,
+		func(rows *sql.Rows) (node.AgreementRow, error) {
+			var r node.AgreementRow
+			var signers string
+			var raw []byte
+			if err := rows.Scan(&r.Index, &signers, &raw); err != nil {
+				return r, fmt.Errorf("sqlite: read agreement: %w", err)
+			}
+			if err := json.Unmarshal([]byte(signers), &r.Signers); err != nil {
+				return r, fmt.Errorf("sqlite: agreement entry %d signers: %w", r.Index, err)
+			}
+			if err := decodeRaw(raw, entry.KindAgreement, &r.Agreement); err != nil {
+				return r, fmt.Errorf("sqlite: agreement entry %d: %w", r.Index, err)
+			}
+			return r, nil
+		},
+		func(r node.AgreementRow) error {
+			out = append(out, r)
+			return nil
+		})
+	return out, err
+}
+
+// Determinations calls fn with every accepted determination f selects, in
+// log order, streaming from one snapshot; it stops at fn's first error
+// and returns it unwrapped. From and To compare with the determination's
+// time in UTC.
+func (s *Store) Determinations(ctx context.Context, f node.DeterminationFilter, fn func(node.DeterminationRow) error) error {
+	q := "SELECT d.idx, e.raw FROM determinations d JOIN entries e ON e.idx = d.idx WHERE 1=1"
+	var args []any
+	if f.Agreement != "" {
+		q += " AND d.agreement = ?"
+		args = append(args, f.Agreement)
+	}
+	if f.Trigger != "" {
+		q += " AND d.trigger_id = ?"
+		args = append(args, f.Trigger)
+	}
+	if !f.From.IsZero() {
+		q += " AND d.at >= ?"
+		args = append(args, fmtTime(f.From))
+	}
+	if !f.To.IsZero() {
+		q += " AND d.at < ?"
+		args = append(args, fmtTime(f.To))
+	}
+	q += " ORDER BY d.idx"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	return each(ctx, s.r, "determinations", q, args, func(rows *sql.Rows) (node.DeterminationRow, error) {
+		var r node.DeterminationRow
+		err := scanBody(rows, entry.KindDetermination, &r.Index, &r.Determination)
+		return r, err
+	}, fn)
+}
+
+// obligationStatuses are the statuses an ObligationFilter may name.
+var obligationStatuses = []string{entry.ObligationOpen, entry.ObligationFulfilled, entry.ObligationLate, entry.ObligationMissed, entry.ObligationDeclined}
+
+// Obligations calls fn with the current revision (the one from the
+// highest log index) of every obligation f selects, ordered by obligation
+// id, streaming from one snapshot; it stops at fn's first error and
+// returns it unwrapped. A Status other than "" or one of the five
+// obligation statuses is an error.
+func (s *Store) Obligations(ctx context.Context, f node.ObligationFilter, fn func(node.ObligationRow) error) error {
+	q := "SELECT c.idx, e.raw FROM obligation_current c JOIN entries e ON e.idx = c.idx WHERE 1=1"
+	var args []any
+	if f.Status != "" {
+		if !slices.Contains(obligationStatuses, f.Status) {
+			return fmt.Errorf("sqlite: obligations: status %q is not open, fulfilled, late, missed or declined", f.Status)
+		}
+		q += " AND c.status = ?"
+		args = append(args, f.Status)
+	}
+	if f.Who != "" {
+		q += " AND c.who = ?"
+		args = append(args, f.Who)
+	}
+	if f.Group != "" {
+		q += " AND c.group_id = ?"
+		args = append(args, f.Group)
+	}
+	if f.Agreement != "" {
+		q += " AND c.agreement = ?"
+		args = append(args, f.Agreement)
+	}
+	if f.Determination != nil {
+		q += " AND c.determination = ?"
+		args = append(args, int64(*f.Determination))
+	}
+	q += " ORDER BY c.id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	return each(ctx, s.r, "obligations", q, args, scanObligation, fn)
+}
+
+// Obligation returns every revision of obligation id in log order; none
+// when there is no such obligation.
+func (s *Store) Obligation(ctx context.Context, id uint64) ([]node.ObligationRow, error) {
+	var out []node.ObligationRow
+	err := each(ctx, s.r, fmt.Sprintf("obligation %d", id), `SELECT o.idx, e.raw FROM obligations o JOIN entries e ON e.idx = o.idx
+		WHERE o.id = ? ORDER BY o.idx`, []any{int64(id)}, scanObligation,
+		func(r node.ObligationRow) error {
+			out = append(out, r)
+			return nil
+		})
+	return out, err
+}
+
+// scanObligation reads a row of (idx, raw) and decodes the obligation from
+// the logged note.
+func scanObligation(rows *sql.Rows) (node.ObligationRow, error) {
+	var r node.ObligationRow
+	err := scanBody(rows, entry.KindObligation, &r.Index, &r.Obligation)
+	return r, err
+}
+
+// Responses returns every accepted response naming obligation id, in log
+// order, including those the engine ignored (by a signer that does not
+// owe the obligation, or repeating an answer).
+func (s *Store) Responses(ctx context.Context, obligation uint64) ([]node.ResponseRow, error) {
+	var out []node.ResponseRow
+	err := each(ctx, s.r, "responses", `SELECT r.idx, r.signer, e.raw FROM responses r JOIN entries e ON e.idx = r.idx
+		WHERE r.obligation = ? ORDER BY r.idx`, []any{int64(obligation)},
+		func(rows *sql.Rows) (node.ResponseRow, error) {
+			var r node.ResponseRow
+			var raw []byte
+			if err := rows.Scan(&r.Index, &r.Signer, &raw); err != nil {
+				return r, fmt.Errorf("sqlite: read response: %w", err)
+			}
+			if err := decodeRaw(raw, entry.KindResponse, &r.Response); err != nil {
+				return r, fmt.Errorf("sqlite: response entry %d: %w", r.Index, err)
+			}
+			return r, nil
+		},
+		func(r node.ResponseRow) error {
+			out = append(out, r)
+			return nil
+		})
+	return out, err
+}
+
+// scanBody reads a row of (idx, raw) into index and decodes the body of
+// the logged note, which must be of the given kind, into v.
+func scanBody(rows *sql.Rows, kind entry.Kind, index *uint64, v any) error {
+	var raw []byte
+	if err := rows.Scan(index, &raw); err != nil {
+		return fmt.Errorf("sqlite: read %s: %w", kind, err)
+	}
+	if err := decodeRaw(raw, kind, v); err != nil {
+		return fmt.Errorf("sqlite: %s entry %d: %w", kind, *index, err)
+	}
+	return nil
+}
+
+// each runs the query q on db and calls fn with every row, as scan reads
+// it, streaming from one snapshot. It stops at the first error and
+// returns it: the driver's wrapped with what, scan's and fn's as they
+// are.
+func each[T any](ctx context.Context, db *sql.DB, what, q string, args []any, scan func(*sql.Rows) (T, error), fn func(T) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: query %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: read %s: %w", what, err)
+	}
+	return nil
+}
