@@ -132,6 +132,19 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
+	// The agreement goes in first, so that its triggers judge every
+	// incident as it forms: the 2025 framework over the generated
+	// scenario, Minsk II over the real 2016-2023 events.
+	agreementName := "framework-2025"
+	if *ucdpFile != "" {
+		agreementName = "minsk-ii"
+	}
+	doc, partyKeys, err := demoAgreement(ctx, c, d, auth, agreementName, notBefore, notAfter)
+	if err != nil {
+		stop()
+		return errors.Join(err, <-served)
+	}
+
 	start := time.Now()
 	var created, dup int
 	total := len(items)
@@ -209,7 +222,22 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		stop()
 		return errors.Join(fmt.Errorf("engine: %w", err), <-served)
 	}
+	responses, err := demoResponses(ctx, c, partyKeys, time.Now())
+	if err == nil {
+		err = inst.node.WaitDerived(ctx)
+	}
+	if err != nil {
+		stop()
+		return errors.Join(fmt.Errorf("responses: %w", err), <-served)
+	}
 	est, _ := inst.node.Engine()
+	var dets struct {
+		Determinations []json.RawMessage `json:"determinations"`
+	}
+	if err := c.getJSON(ctx, "/v1/determinations?limit=10000", &dets); err != nil {
+		stop()
+		return errors.Join(err, <-served)
+	}
 
 	w := e.stdout
 	fmt.Fprintf(w, "guarantor demo: %s\n", source)
@@ -222,11 +250,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if partner != nil {
 		fmt.Fprintf(w, "  imported a partner's open-source feed (SYNTHETIC, UCDP layout) through the import path: %s\n", partner)
 	}
-	fmt.Fprintf(w, "  engine: %d incident revisions logged, signed by the engine key; %d incidents open\n", est.Matched, est.Open)
+	fmt.Fprintf(w, "  agreement: %s version %d (%s), co-signed by %d parties and guarantors\n", doc.ID, doc.Version, doc.Title, len(partyKeys))
+	fmt.Fprintf(w, "  engine: %d derived entries logged, signed by the engine key; %d incidents open; %d determinations; %d obligations open; %d SYNTHETIC responses by guarantors\n",
+		est.Matched, est.Open, len(dets.Determinations), est.OpenObligations, responses)
 	fmt.Fprintf(w, "  serving on %s\n", url)
 	fmt.Fprintf(w, "  log:        %s/v1/log\n", url)
 	fmt.Fprintf(w, "  checkpoint: %s/log/checkpoint\n", url)
 	fmt.Fprintf(w, "  incidents:  %s/v1/incidents\n", url)
+	fmt.Fprintf(w, "  obligations and who kept their word: %s/v1/obligations, %s/v1/guarantors.csv\n", url, url)
 	fmt.Fprintf(w, "audit it from another terminal (checks every signature and replays the engine):\n")
 	fmt.Fprintf(w, "  go run ./cmd/guarantor verify --server %s --log-vkey %s\n", url, info.LogVKey)
 	fmt.Fprintf(w, "press Ctrl-C to stop\n")
