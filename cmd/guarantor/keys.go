@@ -10,10 +10,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/agreements"
+	"github.com/guarantor/guarantor/engine/agreement"
 	"github.com/guarantor/guarantor/entry"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/keyfile"
@@ -161,7 +164,7 @@ func runSign(ctx context.Context, e *env, args []string) error {
 	keyPath := fs.String("key", "", "private key file (required)")
 	kind := fs.String("kind", "", "entry kind: "+strings.Join(entry.KindNames(), ", "))
 	body := fs.String("body", "", "entry body as JSON")
-	bodyFile := fs.String("body-file", "", "file holding the entry body as JSON")
+	bodyFile := fs.String("body-file", "", "file holding the entry body as JSON (or, for an agreement, as YAML: a .yaml or .yml file)")
 	cosign := fs.Bool("cosign", false, "add a signature to the note read from stdin instead of signing a new one")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
@@ -196,6 +199,14 @@ func runSign(ctx context.Context, e *env, args []string) error {
 		if b, err = os.ReadFile(*bodyFile); err != nil {
 			return fmt.Errorf("read body file: %w", err)
 		}
+		if ext := strings.ToLower(filepath.Ext(*bodyFile)); ext == ".yaml" || ext == ".yml" {
+			if entry.Kind(*kind) != entry.KindAgreement {
+				return usagef("--body-file %s: YAML is read for --kind agreement only; give other bodies as JSON", *bodyFile)
+			}
+			if b, err = agreements.Convert(b); err != nil {
+				return fmt.Errorf("%s: %w", *bodyFile, err)
+			}
+		}
 	}
 	out, err := entry.Sign(entry.Kind(*kind), b, signer)
 	if err != nil {
@@ -203,8 +214,12 @@ func runSign(ctx context.Context, e *env, args []string) error {
 	}
 	// Refuse to print an entry the log would reject for its form.
 	parsed, err := entry.Parse(out)
+	var decoded any
 	if err == nil {
-		_, err = parsed.Validate()
+		decoded, err = parsed.Validate()
+	}
+	if a, ok := decoded.(*entry.Agreement); ok && err == nil {
+		_, err = agreement.Compile(a) // triggers, geometry, references
 	}
 	if err != nil {
 		return err
