@@ -267,7 +267,7 @@ func TestObligationsAreSettledByTicksAtTheirDeadline(t *testing.T) {
 	doc := `{"id":"t","version":1,"title":"T","effective":"2020-01-01T00:00:00Z","parties":[{"id":"UA","name":"Ukraine"},{"id":"RU","name":"Russia"}],` +
 		`"guarantors":[{"id":"UK","name":"United Kingdom","kind":"bilateral","beneficiary":"UA"}],` +
 		`"zones":[{"id":"sz","kind":"security_zone","geometry":{"type":"Polygon","coordinates":[[[37.7,47.9],[37.9,47.9],[37.9,48.1],[37.7,48.1],[37.7,47.9]]]}}],` +
-		`"triggers":[{"id":"fire","title":"Fire","when":"in_zone(incident, 'sz')","obligations":[{"who":"UK","action":"consult","within":"1m"},{"who":"RU","action":"report","within":"1m"}]}]}`
+		`"triggers":[{"id":"fire","title":"Fire","when":"in_zone(incident, 'sz')","obligations":[{"who":"UK","action":"consult","within":"2m"},{"who":"RU","action":"report","within":"2m"}]}]}`
 	raw := f.sign(entry.KindAgreement, doc, keys["party:UA"])
 	// Not co-signed by everyone it binds: refused, naming who is missing.
 	if _, err := f.submit(raw); err == nil || !strings.Contains(err.Error(), "lacks the co-signature of guarantor:UK, party:RU") {
@@ -280,8 +280,9 @@ func TestObligationsAreSettledByTicksAtTheirDeadline(t *testing.T) {
 		}
 	}
 	f.must(raw)
-	// Observed a minute ago: the obligations fall due about now.
-	at := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+	// Observed 110 s ago: the obligations fall due in about 10 s, time
+	// enough to answer one of them even on a loaded machine.
+	at := time.Now().UTC().Add(-110 * time.Second).Truncate(time.Second)
 	f.must(f.sign(entry.KindObservation, fmt.Sprintf(`{"id":"o1","observed_at":%q,"location":{"type":"Point","coordinates":[37.8,48.0]},"category":"shelling","accuracy_m":100}`, at.Format(time.RFC3339)), mon))
 	if err := f.n.WaitDerived(ctx); err != nil {
 		t.Fatal(err)
