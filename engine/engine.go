@@ -187,7 +187,13 @@ func (e *Engine) Apply(in Input) ([]Derived, error) {
 			e.roles[id] = b.Role
 		}
 	case *entry.Agreement:
-		e.addAgreement(in, b)
+		if err := e.addAgreement(in, b); err != nil {
+			return nil, err
+		}
+	case *entry.Amendment:
+		if err := e.amend(in, b); err != nil {
+			return nil, err
+		}
 	case *entry.Response:
 		e.advance(b.At.Unix())
 		if err := e.respond(in, b); err != nil {

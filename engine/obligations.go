@@ -33,20 +33,106 @@ const maxDeterminationIncidents = 512
 
 // addAgreement takes a logged agreement into force. A version already
 // logged, or one that does not compile (intake refuses those, so only a
-// foreign log can hold one), has no effect.
-func (e *Engine) addAgreement(in Input, doc *entry.Agreement) {
+// foreign log can hold one), has no effect. A later version, co-signed by
+// everyone like the first, amends the agreement.
+func (e *Engine) addAgreement(in Input, doc *entry.Agreement) error {
+	if !e.addVersion(in, doc) {
+		return nil
+	}
+	return e.amendAway(in, doc)
+}
+
+// amend takes an amendment into force when it makes the next version of
+// an agreement the engine knows and its signers meet the quorum that
+// version requires; otherwise it has no effect.
+func (e *Engine) amend(in Input, a *entry.Amendment) error {
+	doc := &a.Agreement
+	var prior *agreementVersion
+	for _, v := range e.agreements[doc.ID] {
+		if v.c.Doc.Version == doc.Version-1 {
+			prior = v
+		}
+	}
+	if prior == nil {
+		return nil
+	}
+	roles := make([]string, 0, len(in.Signers))
+	for _, s := range in.Signers {
+		roles = append(roles, e.roles[s])
+	}
+	if ok, _ := prior.c.Doc.Quorum(roles); !ok {
+		return nil
+	}
+	if !e.addVersion(in, doc) {
+		return nil
+	}
+	return e.amendAway(in, doc)
+}
+
+// addVersion compiles and files a version; it reports whether it was new
+// and valid.
+func (e *Engine) addVersion(in Input, doc *entry.Agreement) bool {
 	for _, v := range e.agreements[doc.ID] {
 		if v.c.Doc.Version == doc.Version {
-			return
+			return false
 		}
 	}
 	c, err := agreement.Compile(doc)
 	if err != nil {
-		return
+		return false
 	}
 	vs := append(e.agreements[doc.ID], &agreementVersion{c: c, ref: ref(in)})
 	slices.SortFunc(vs, func(a, b *agreementVersion) int { return cmp.Compare(a.c.Doc.Version, b.c.Doc.Version) })
 	e.agreements[doc.ID] = vs
+	return true
+}
+
+// amendAway settles as amended every open obligation under an earlier
+// version of doc's agreement whose duty doc no longer imposes, when doc is
+// in force as it is logged. (A version taking effect later leaves open
+// obligations to run their course.)
+func (e *Engine) amendAway(in Input, doc *entry.Agreement) error {
+	if time.Unix(e.now, 0).Before(doc.Effective) {
+		return nil
+	}
+	ids := make([]uint64, 0, len(e.obligations))
+	for id, o := range e.obligations {
+		if o.body.Agreement == doc.ID && o.body.Version < doc.Version && o.body.Status == entry.ObligationOpen && !imposes(doc, o.body) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	now := time.Unix(e.now, 0).UTC()
+	for _, id := range ids {
+		o := e.obligations[id]
+		next := o.body
+		next.Status, next.Settled = entry.ObligationAmended, &now
+		next.Reason = fmt.Sprintf("version %d of %s no longer imposes this duty", doc.Version, doc.ID)
+		if err := e.revise(o, next, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// imposes reports whether doc still imposes the obligation's duty: the
+// same trigger, a duty with the same action owed by the same debtor.
+func imposes(doc *entry.Agreement, o entry.Obligation) bool {
+	for _, t := range doc.Triggers {
+		if t.ID != o.Trigger {
+			continue
+		}
+		for _, d := range t.Obligations {
+			if d.Action != o.Action {
+				continue
+			}
+			roles, _ := doc.Debtors(d.Who)
+			if slices.Contains(roles, o.Who) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // inForce returns, for each agreement, the highest version in force at t,

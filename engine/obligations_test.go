@@ -344,3 +344,92 @@ func TestTestAgreementPassesIntake(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// amendment returns the test agreement as version 2, effective at the
+// given time, with the party's duty to report dropped.
+func amendment(t *testing.T, effective time.Time) *entry.Amendment {
+	var a entry.Agreement
+	if err := json.Unmarshal([]byte(testAgreement), &a); err != nil {
+		t.Fatal(err)
+	}
+	a.Version, a.Effective = 2, effective
+	a.Triggers[0].Obligations = a.Triggers[0].Obligations[:1] // the coalition still consults
+	return &entry.Amendment{Agreement: a, Reason: "the party's reports go through the mission now"}
+}
+
+func (w *world) applySigned(body any, kind entry.Kind, roles ...string) {
+	w.t.Helper()
+	var signers []string
+	for _, r := range roles {
+		signers = append(signers, w.keys[r])
+	}
+	in := input(w.next, body, "")
+	in.Kind, in.Signers = kind, signers
+	w.next++
+	w.inputs = append(w.inputs, in)
+	out, err := w.e.Apply(in)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, d := range out {
+		lines := strings.SplitN(d.Text, "\n", 3)
+		if lines[0] == "guarantor.v1/obligation" {
+			var o entry.Obligation
+			json.Unmarshal([]byte(lines[1]), &o)
+			w.derived = append(w.derived, o)
+		}
+	}
+	w.all = append(w.all, out...)
+}
+
+func TestAmendments(t *testing.T) {
+	w := newWorld(t)
+	w.shelling("a", t0, 37.8)
+	ru := w.owed("party:RU")
+	// Without the quorum (every party and guarantor): no effect.
+	w.applySigned(amendment(t, t0), entry.KindAmendment, "party:UA", "guarantor:UK")
+	if got := w.owed("party:RU"); got.Status != entry.ObligationOpen {
+		t.Fatalf("an amendment short of its quorum settled RU's obligation: %s", got.Status)
+	}
+	// With it: the dropped duty is amended away, the kept one stays.
+	w.applySigned(amendment(t, t0), entry.KindAmendment, "party:UA", "party:RU", "guarantor:UK", "guarantor:FR")
+	if got := w.latest()[ru.ID]; got.Status != entry.ObligationAmended || got.Reason == "" || got.Settled == nil {
+		t.Fatalf("RU's obligation after the amendment: %+v", got)
+	}
+	if got := w.owed("guarantor:UK"); got.Status != entry.ObligationOpen {
+		t.Fatalf("UK's obligation after the amendment: %s", got.Status)
+	}
+	// A new incident is judged under version 2: no duty for RU.
+	before := len(w.derived)
+	w.shelling("b", t0.Add(3*time.Hour), 37.75)
+	for _, o := range w.derived[before:] {
+		if o.Who == "party:RU" || o.Version != 2 {
+			t.Fatalf("under version 2: %+v", o)
+		}
+	}
+}
+
+// TestAmendmentJudgesByIncidentTime: an incident that happened before the
+// new version took effect is judged under the old one, even when it is
+// logged after the amendment.
+func TestAmendmentJudgesByIncidentTime(t *testing.T) {
+	w := newWorld(t)
+	w.applySigned(amendment(t, t0.Add(time.Hour)), entry.KindAmendment, "party:UA", "party:RU", "guarantor:UK", "guarantor:FR")
+	w.shelling("early", t0, 37.8)
+	versions := map[int]bool{}
+	for _, o := range w.derived {
+		versions[o.Version] = true
+		if o.Who == "party:RU" && o.Version != 1 {
+			t.Fatalf("RU owes under version %d", o.Version)
+		}
+	}
+	if !versions[1] || versions[2] {
+		t.Fatalf("versions used: %v", versions)
+	}
+	w.shelling("late", t0.Add(2*time.Hour), 37.75)
+	for _, o := range w.derived {
+		if o.Opened.After(t0.Add(90*time.Minute)) && o.Version != 2 {
+			t.Fatalf("an incident after the new version took effect was judged under version %d", o.Version)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/guarantor/guarantor"
@@ -24,6 +25,9 @@ const (
 	// KindResponse is a guarantor's or party's signed answer to an
 	// obligation.
 	KindResponse Kind = "response"
+	// KindAmendment is a new version of an agreement, co-signed by the
+	// quorum the version it amends requires.
+	KindAmendment Kind = "amendment"
 )
 
 // Agreement is the body of an agreement entry: the JSON form of the
@@ -44,6 +48,11 @@ type Agreement struct {
 	Lines        []Line      `json:"lines,omitempty"`
 	Limits       []Limit     `json:"limits,omitempty"`
 	Triggers     []Trigger   `json:"triggers"`
+	// AmendmentQuorum says who must co-sign an amendment of this version:
+	// "all" (the default: every party and guarantor it binds), "parties"
+	// (every party), or "majority" (every party and more than half of the
+	// guarantors it binds).
+	AmendmentQuorum string `json:"amendment_quorum,omitempty"`
 }
 
 // Party is a side bound by an agreement.
@@ -142,6 +151,9 @@ const (
 	ObligationLate      = "late"
 	ObligationMissed    = "missed"
 	ObligationDeclined  = "declined"
+	// ObligationAmended: a later version of the agreement, in force when
+	// it was logged, no longer imposes the duty.
+	ObligationAmended = "amended"
 )
 
 // Obligation is the body of an obligation entry: one revision of what a
@@ -353,4 +365,58 @@ func ParseDuration(s string) (time.Duration, error) {
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	return 0, fmt.Errorf("duration %q must end in m, h or d", s)
+}
+
+// Amendment is the body of an amendment entry: the whole text of the new
+// version (same id, the next version number) and why.
+type Amendment struct {
+	Agreement Agreement `json:"agreement"`
+	Reason    string    `json:"reason"`
+}
+
+// Quorum reports whether signatures by keys of the given roles may amend
+// this version, and if not, what is missing.
+func (a *Agreement) Quorum(roles []string) (ok bool, missing string) {
+	have := map[string]bool{}
+	for _, r := range roles {
+		have[r] = true
+	}
+	var parties, guarantors []string
+	for _, r := range a.Signatories() {
+		if strings.HasPrefix(r, "party:") {
+			parties = append(parties, r)
+		} else {
+			guarantors = append(guarantors, r)
+		}
+	}
+	var lack []string
+	need := func(rs []string) {
+		for _, r := range rs {
+			if !have[r] {
+				lack = append(lack, r)
+			}
+		}
+	}
+	switch a.AmendmentQuorum {
+	case "parties":
+		need(parties)
+	case "majority":
+		need(parties)
+		n := 0
+		for _, g := range guarantors {
+			if have[g] {
+				n++
+			}
+		}
+		if 2*n <= len(guarantors) {
+			lack = append(lack, fmt.Sprintf("more than half of %s (%d signed)", strings.Join(guarantors, ", "), n))
+		}
+	default:
+		need(parties)
+		need(guarantors)
+	}
+	if len(lack) > 0 {
+		return false, strings.Join(lack, ", ")
+	}
+	return true, ""
 }

@@ -37,7 +37,8 @@ var schemaFS embed.FS
 
 var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true,
 	KindVerification: true, KindIncident: true, KindTick: true,
-	KindAgreement: true, KindDetermination: true, KindObligation: true, KindResponse: true}
+	KindAgreement: true, KindDetermination: true, KindObligation: true, KindResponse: true,
+	KindAmendment: true}
 
 var printer = message.NewPrinter(language.English)
 
@@ -64,21 +65,26 @@ func Schema(kind Kind) ([]byte, bool) {
 	return b, err == nil
 }
 
+// schemaBase is where every schema's $id lives; one schema may refer to
+// another by its file name (an amendment embeds an agreement).
+const schemaBase = "https://guarantor.invalid/schemas/"
+
 var compiled = sync.OnceValues(func() (map[Kind]*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	out := make(map[Kind]*jsonschema.Schema, len(kinds))
 	for k := range kinds {
 		raw, _ := Schema(k)
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 		if err != nil {
 			return nil, fmt.Errorf("schema %s: %w", k, err)
 		}
-		url := "mem:///" + string(k) + ".json"
-		if err := c.AddResource(url, doc); err != nil {
+		if err := c.AddResource(schemaBase+string(k)+".json", doc); err != nil {
 			return nil, fmt.Errorf("schema %s: %w", k, err)
 		}
-		s, err := c.Compile(url)
+	}
+	out := make(map[Kind]*jsonschema.Schema, len(kinds))
+	for k := range kinds {
+		s, err := c.Compile(schemaBase + string(k) + ".json")
 		if err != nil {
 			return nil, fmt.Errorf("schema %s: %w", k, err)
 		}
@@ -148,6 +154,21 @@ func (e *Entry) Validate() (any, error) {
 			return nil, err
 		}
 		return b, b.check()
+	case KindAmendment:
+		b, err := decodeAs[Amendment](e)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Agreement.check(); err != nil {
+			if ge, ok := err.(*guarantor.Error); ok {
+				ge.Field = "/agreement" + ge.Field
+			}
+			return b, err
+		}
+		if b.Agreement.Version < 2 {
+			return b, guarantor.Errorf(guarantor.EInvalid, "/agreement/version", "an amendment makes version 2 or later; version 1 is an agreement entry")
+		}
+		return b, nil
 	case KindDetermination:
 		return decodeAs[Determination](e)
 	case KindObligation:

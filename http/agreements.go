@@ -50,7 +50,7 @@ var (
 
 // obligationStatuses are the statuses of an obligation, in the order a
 // record lists them.
-var obligationStatuses = []string{entry.ObligationOpen, entry.ObligationFulfilled, entry.ObligationLate, entry.ObligationMissed, entry.ObligationDeclined}
+var obligationStatuses = []string{entry.ObligationOpen, entry.ObligationFulfilled, entry.ObligationLate, entry.ObligationMissed, entry.ObligationDeclined, entry.ObligationAmended}
 
 // AgreementSummary is one agreement entry as GET /v1/agreements lists it.
 type AgreementSummary struct {
@@ -68,6 +68,7 @@ type AgreementSummary struct {
 type AgreementVersion struct {
 	Index     uint64          `json:"index"`
 	Signers   []string        `json:"signers"`
+	Amendment string          `json:"amendment,omitempty"` // the reason, when the version came as an amendment
 	Agreement entry.Agreement `json:"agreement"`
 }
 
@@ -155,7 +156,7 @@ func (s *Server) handleAgreement(w http.ResponseWriter, r *http.Request) {
 	d := AgreementDetail{ID: id, Versions: []AgreementVersion{}}
 	for _, row := range rows {
 		if row.Agreement.ID == id {
-			d.Versions = append(d.Versions, AgreementVersion{Index: row.Index, Signers: nonNil(row.Signers), Agreement: row.Agreement})
+			d.Versions = append(d.Versions, AgreementVersion{Index: row.Index, Signers: nonNil(row.Signers), Amendment: row.Amendment, Agreement: row.Agreement})
 		}
 	}
 	if len(d.Versions) == 0 {

@@ -506,13 +506,13 @@ func TestAgreementsAPI(t *testing.T) {
 			t.Fatalf("csv: %s %q %s", r.Status, r.Header.Get("Content-Type"), body)
 		}
 		want := strings.Join([]string{
-			"who,kind,owed,open,fulfilled,late,missed,declined,median_hours_to_respond",
-			"guarantor:FR,guarantor,2,1,0,1,0,0,30",
-			"guarantor:UK,guarantor,3,0,2,0,0,1,4",
-			"guarantor:US,guarantor,0,0,0,0,0,0,",
-			"coalition,group,4,1,1,1,0,1,16",
-			"party:RU,party,2,0,1,0,1,0,10",
-			"party:UA,party,0,0,0,0,0,0,",
+			"who,kind,owed,open,fulfilled,late,missed,declined,amended,median_hours_to_respond",
+			"guarantor:FR,guarantor,2,1,0,1,0,0,0,30",
+			"guarantor:UK,guarantor,3,0,2,0,0,1,0,4",
+			"guarantor:US,guarantor,0,0,0,0,0,0,0,",
+			"coalition,group,4,1,1,1,0,1,0,16",
+			"party:RU,party,2,0,1,0,1,0,0,10",
+			"party:UA,party,0,0,0,0,0,0,0,",
 		}, "\n") + "\n"
 		if string(body) != want {
 			t.Fatalf("guarantors.csv =\n%s\nwant\n%s", body, want)

@@ -22,7 +22,7 @@ const (
 )
 
 // GuarantorCSVColumns are the columns of GET /v1/guarantors.csv.
-var GuarantorCSVColumns = []string{"who", "kind", "owed", "open", "fulfilled", "late", "missed", "declined", "median_hours_to_respond"}
+var GuarantorCSVColumns = []string{"who", "kind", "owed", "open", "fulfilled", "late", "missed", "declined", "amended", "median_hours_to_respond"}
 
 // Tally is the fulfilment record of a set of obligations, counted by the
 // status of their latest revision.
@@ -33,6 +33,7 @@ type Tally struct {
 	Late      int `json:"late"`      // fulfilled after the deadline passed
 	Missed    int `json:"missed"`
 	Declined  int `json:"declined"`
+	Amended   int `json:"amended"` // a later version of the agreement dropped the duty
 	// MedianHoursToRespond is the median time from opened to settled of
 	// the fulfilled and late obligations, in hours; nil when there are
 	// none.
@@ -78,6 +79,8 @@ func (a *tallier) add(o *entry.Obligation) {
 		a.t.Missed++
 	case entry.ObligationDeclined:
 		a.t.Declined++
+	case entry.ObligationAmended:
+		a.t.Amended++
 	}
 	if (o.Status == entry.ObligationFulfilled || o.Status == entry.ObligationLate) && o.Settled != nil {
 		a.hours = append(a.hours, o.Settled.Sub(o.Opened).Hours())
@@ -295,7 +298,7 @@ func (s *Server) handleGuarantorsCSV(w http.ResponseWriter, r *http.Request) {
 				median = strconv.FormatFloat(*t.MedianHoursToRespond, 'f', -1, 64)
 			}
 			_ = cw.Write([]string{row.Who, row.Kind, strconv.Itoa(t.Owed), strconv.Itoa(t.Open), strconv.Itoa(t.Fulfilled),
-				strconv.Itoa(t.Late), strconv.Itoa(t.Missed), strconv.Itoa(t.Declined), median})
+				strconv.Itoa(t.Late), strconv.Itoa(t.Missed), strconv.Itoa(t.Declined), strconv.Itoa(t.Amended), median})
 		}
 	}
 	cw.Flush()

@@ -329,3 +329,61 @@ func TestObligationsAreSettledByTicksAtTheirDeadline(t *testing.T) {
 	}
 	replayStore(t, f)
 }
+
+// TestAmendmentsNeedTheirQuorum: an amendment is logged only as the next
+// version of a logged agreement, co-signed by the quorum the amended
+// version requires.
+func TestAmendmentsNeedTheirQuorum(t *testing.T) {
+	f, _ := engineFixture(t)
+	ctx := context.Background()
+	keys := map[string]key{}
+	for _, role := range []string{"party:UA", "party:RU", "guarantor:UK"} {
+		keys[role] = newKey(t, strings.ReplaceAll(role, ":", "."))
+		f.must(f.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2020-01-01T00:00:00Z","not_after":"2099-01-01T00:00:00Z"}`, keys[role].VKey, role), f.auth))
+	}
+	doc := func(version int, quorum string) string {
+		return fmt.Sprintf(`{"id":"t","version":%d,"title":"T","effective":"2020-01-01T00:00:00Z","amendment_quorum":%q,"parties":[{"id":"UA","name":"Ukraine"},{"id":"RU","name":"Russia"}],`+
+			`"guarantors":[{"id":"UK","name":"United Kingdom","kind":"bilateral","beneficiary":"UA"}],`+
+			`"triggers":[{"id":"any","title":"Any","when":"incident.level == 'verified'","obligations":[{"who":"UK","action":"consult","within":"1d"}]}]}`, version, quorum)
+	}
+	signed := func(kind entry.Kind, body string, roles ...string) []byte {
+		raw := f.sign(kind, body, keys[roles[0]])
+		for _, r := range roles[1:] {
+			var err error
+			if raw, err = entry.Cosign(raw, keys[r].S); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return raw
+	}
+	amend := func(version int) string {
+		return fmt.Sprintf(`{"agreement":%s,"reason":"test"}`, doc(version, "parties"))
+	}
+	// Nothing to amend yet.
+	if _, err := f.submit(signed(entry.KindAmendment, amend(2), "party:UA", "party:RU")); err == nil || !strings.Contains(err.Error(), "no agreement") {
+		t.Fatalf("amendment of nothing: %v", err)
+	}
+	f.must(signed(entry.KindAgreement, doc(1, "parties"), "party:UA", "party:RU", "guarantor:UK"))
+	for _, c := range []struct {
+		name  string
+		raw   []byte
+		error string
+	}{
+		{"short of the quorum", signed(entry.KindAmendment, amend(2), "party:UA", "guarantor:UK"), "needs the co-signature of party:RU"},
+		{"skips a version", signed(entry.KindAmendment, amend(3), "party:UA", "party:RU"), "an amendment makes version 2"},
+		{"a version 1", signed(entry.KindAmendment, amend(1), "party:UA", "party:RU"), "/agreement/version"},
+	} {
+		if _, err := f.submit(c.raw); err == nil || !strings.Contains(err.Error(), c.error) {
+			t.Fatalf("%s: %v, want %q", c.name, err, c.error)
+		}
+	}
+	// Every party suffices under the "parties" quorum.
+	f.must(signed(entry.KindAmendment, amend(2), "party:UA", "party:RU"))
+	rows, err := f.store.Agreements(ctx)
+	if err != nil || len(rows) != 2 || rows[1].Agreement.Version != 2 || rows[1].Amendment != "test" {
+		t.Fatalf("agreements %+v %v", rows, err)
+	}
+	if _, err := f.submit(signed(entry.KindAmendment, amend(2), "party:UA", "party:RU", "guarantor:UK")); err == nil {
+		t.Fatal("a second version 2 was logged")
+	}
+}

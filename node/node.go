@@ -264,6 +264,13 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Resu
 		if _, err := agreement.Compile(b); err != nil {
 			return nil, err
 		}
+	case *entry.Amendment:
+		if _, err := agreement.Compile(&b.Agreement); err != nil {
+			if ge, ok := err.(*guarantor.Error); ok {
+				ge.Field = "/agreement" + ge.Field
+			}
+			return nil, err
+		}
 	}
 	leaf := guarantor.LeafHash(raw)
 
@@ -324,6 +331,11 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Resu
 		}
 		return nil, err
 	}
+	if a, ok := body.(*entry.Amendment); ok {
+		if err := n.checkAmendment(ctx, a, signers); err != nil {
+			return nil, err
+		}
+	}
 	ids := make([]string, 0, len(signers))
 	for _, k := range signers {
 		ids = append(ids, k.ID)
@@ -368,6 +380,40 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Resu
 		return nil, err
 	}
 	return &Result{Receipt: *rc, Created: true, Kind: e.Kind}, nil
+}
+
+// checkAmendment refuses an amendment that does not make the next
+// version of a logged agreement, or whose signers fall short of the
+// quorum the version it amends requires.
+func (n *Node) checkAmendment(ctx context.Context, a *entry.Amendment, signers []*registry.Key) error {
+	rows, err := n.store.Agreements(ctx)
+	if err != nil {
+		return fmt.Errorf("node: read agreements: %w", err)
+	}
+	var prior *entry.Agreement
+	latest := 0
+	for i := range rows {
+		if d := &rows[i].Agreement; d.ID == a.Agreement.ID {
+			latest = max(latest, d.Version)
+			if d.Version == a.Agreement.Version-1 && prior == nil {
+				prior = d
+			}
+		}
+	}
+	if latest == 0 {
+		return guarantor.Errorf(guarantor.EInvalid, "/agreement/id", "no agreement %q is logged to amend", a.Agreement.ID)
+	}
+	if prior == nil || latest >= a.Agreement.Version {
+		return guarantor.Errorf(guarantor.EConflict, "/agreement/version", "agreement %s is at version %d; an amendment makes version %d", a.Agreement.ID, latest, latest+1)
+	}
+	roles := make([]string, 0, len(signers))
+	for _, k := range signers {
+		roles = append(roles, string(k.Role))
+	}
+	if ok, missing := prior.Quorum(roles); !ok {
+		return guarantor.Errorf(guarantor.EForbidden, "signature", "amending %s version %d needs the co-signature of %s", prior.ID, prior.Version, missing)
+	}
+	return nil
 }
 
 // checkVerified refuses a verification of an incident revision the

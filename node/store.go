@@ -165,6 +165,9 @@ type AgreementRow struct {
 	Index     uint64   // log index of the agreement entry
 	Signers   []string // name+hash of each signature, in note order
 	Agreement entry.Agreement
+	// Amendment is the reason given, when the version came as an
+	// amendment entry; "" for an agreement entry.
+	Amendment string
 }
 
 // DeterminationFilter selects determinations. Zero fields select

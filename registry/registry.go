@@ -173,7 +173,7 @@ func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 		if k.Role != guarantor.RoleAnalyst {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; verifications are signed by analyst keys only", k.ID, k.Role)
 		}
-	case entry.KindAgreement, entry.KindResponse:
+	case entry.KindAgreement, entry.KindAmendment, entry.KindResponse:
 		if !strings.HasPrefix(string(k.Role), "party:") && !strings.HasPrefix(string(k.Role), "guarantor:") {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by parties and guarantors only", k.ID, k.Role, kind)
 		}

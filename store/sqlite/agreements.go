@@ -101,18 +101,27 @@ func (ins *inserter) insertResponse(ctx context.Context, index uint64, signer st
 // logged.
 func (s *Store) Agreements(ctx context.Context) ([]node.AgreementRow, error) {
 	var out []node.AgreementRow
-	err := each(ctx, s.r, "agreements", `SELECT a.idx, e.signers, e.raw FROM agreements a JOIN entries e ON e.idx = a.idx ORDER BY a.idx`, nil,
+	err := each(ctx, s.r, "agreements", `SELECT a.idx, e.signers, e.raw, e.kind FROM agreements a JOIN entries e ON e.idx = a.idx ORDER BY a.idx`, nil,
 		func(rows *sql.Rows) (node.AgreementRow, error) {
 			var r node.AgreementRow
-			var signers string
+			var signers, kind string
 			var raw []byte
-			if err := rows.Scan(&r.Index, &signers, &raw); err != nil {
+			if err := rows.Scan(&r.Index, &signers, &raw, &kind); err != nil {
 				return r, fmt.Errorf("sqlite: read agreement: %w", err)
 			}
 			if err := json.Unmarshal([]byte(signers), &r.Signers); err != nil {
 				return r, fmt.Errorf("sqlite: agreement entry %d signers: %w", r.Index, err)
 			}
-			if err := decodeRaw(raw, entry.KindAgreement, &r.Agreement); err != nil {
+			var err error
+			if entry.Kind(kind) == entry.KindAmendment {
+				var a entry.Amendment
+				if err = decodeRaw(raw, entry.KindAmendment, &a); err == nil {
+					r.Agreement, r.Amendment = a.Agreement, a.Reason
+				}
+			} else {
+				err = decodeRaw(raw, entry.KindAgreement, &r.Agreement)
+			}
+			if err != nil {
 				return r, fmt.Errorf("sqlite: agreement entry %d: %w", r.Index, err)
 			}
 			return r, nil

@@ -466,6 +466,11 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 			break
 		}
 		return ins.insertAgreement(ctx, r.Index, b)
+	case *entry.Amendment:
+		if r.Kind != entry.KindAmendment {
+			break
+		}
+		return ins.insertAgreement(ctx, r.Index, &b.Agreement)
 	case *entry.Determination:
 		if r.Kind != entry.KindDetermination {
 			break
@@ -487,7 +492,7 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 	default:
 		switch r.Kind {
 		case entry.KindKey, entry.KindRevocation, entry.KindObservation, entry.KindIncident, entry.KindVerification,
-			entry.KindAgreement, entry.KindDetermination, entry.KindObligation, entry.KindResponse:
+			entry.KindAgreement, entry.KindAmendment, entry.KindDetermination, entry.KindObligation, entry.KindResponse:
 		default:
 			return nil // kept in entries only
 		}
