@@ -103,6 +103,7 @@ type Engine struct {
 	agreements  map[string][]*agreementVersion // by id, ascending version
 	lastFired   map[string]int64               // agreement/trigger -> engine time
 	obligations map[uint64]*obligation         // open, or missed and still answerable
+	sanctions   map[string]*sanction           // by id: the latest statement, snap-backs applied
 }
 
 type absorbedBy struct {
@@ -137,7 +138,7 @@ func New(cfg Config) *Engine {
 		incidents: map[uint64]*incident{}, absorbed: map[uint64]absorbedBy{},
 		owner: map[uint64]uint64{}, buckets: map[int64][]fusion.Obs{},
 		roles: map[string]string{}, agreements: map[string][]*agreementVersion{},
-		lastFired: map[string]int64{}, obligations: map[uint64]*obligation{},
+		lastFired: map[string]int64{}, obligations: map[uint64]*obligation{}, sanctions: map[string]*sanction{},
 	}
 }
 
@@ -194,6 +195,9 @@ func (e *Engine) Apply(in Input) ([]Derived, error) {
 		if err := e.amend(in, b); err != nil {
 			return nil, err
 		}
+	case *entry.Sanction:
+		e.advance(b.At.Unix())
+		e.sanctions[b.ID] = &sanction{authority: b.Authority, status: b.Status, snapback: b.Snapback}
 	case *entry.Response:
 		e.advance(b.At.Unix())
 		if err := e.respond(in, b); err != nil {

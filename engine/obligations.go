@@ -293,14 +293,45 @@ func (e *Engine) respond(in Input, r *entry.Response) error {
 		next.Acknowledged = &now
 	case r.Answer == entry.AnswerFulfilled && next.Status == entry.ObligationOpen:
 		next.Status, next.Settled = entry.ObligationFulfilled, &now
+		next.Reimposed = e.snapBack(next, r.Sanctions)
 	case r.Answer == entry.AnswerFulfilled && next.Status == entry.ObligationMissed:
 		next.Status, next.Settled = entry.ObligationLate, &now
+		next.Reimposed = e.snapBack(next, r.Sanctions)
 	case r.Answer == entry.AnswerDeclined && next.Status == entry.ObligationOpen:
 		next.Status, next.Settled, next.Reason = entry.ObligationDeclined, &now, r.Reason
 	default:
 		return nil
 	}
 	return e.revise(o, next, in)
+}
+
+// sanction is what the engine knows of a measure.
+type sanction struct {
+	authority string
+	status    string
+	snapback  []entry.SnapbackClause
+}
+
+// snapBack re-imposes, for a fulfilled sanction obligation, each named
+// measure of the debtor that is suspended and whose snapback clauses name
+// the obligation's agreement and trigger. It returns their ids, sorted.
+func (e *Engine) snapBack(o entry.Obligation, ids []string) []string {
+	if o.Action != "sanction" {
+		return nil
+	}
+	var out []string
+	for _, id := range ids {
+		s := e.sanctions[id]
+		if s == nil || "guarantor:"+s.authority != o.Who || s.status != entry.SanctionSuspended || slices.Contains(out, id) {
+			continue
+		}
+		if slices.Contains(s.snapback, entry.SnapbackClause{Agreement: o.Agreement, Trigger: o.Trigger}) {
+			s.status = entry.SanctionActive
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // settleDue marks every open obligation whose deadline the tick has

@@ -25,7 +25,9 @@ const testAgreement = `{
   {"id": "fire", "title": "Fire in the zone", "when": "incident.category == 'shelling' && in_zone(incident, 'sz')",
    "obligations": [{"who": "coalition", "action": "consult", "within": "24h", "on_request_of": "UA"}, {"who": "RU", "action": "report", "within": "72h"}]},
   {"id": "many", "title": "Persistent fire", "when": "count({'category': 'shelling', 'zone': 'sz'}, '24h') >= 3", "cooldown": "24h",
-   "obligations": [{"who": "UK", "action": "respond", "within": "2d"}]}
+   "obligations": [{"who": "UK", "action": "respond", "within": "2d"}]},
+  {"id": "snap", "title": "Missile strike", "when": "incident.category == 'missile_strike'",
+   "obligations": [{"who": "UK", "action": "sanction", "within": "30d"}]}
  ]
 }`
 
@@ -67,6 +69,8 @@ func (w *world) apply(body any, signer string) []engine.Derived {
 		in.Kind = entry.KindAgreement
 	case *entry.Response:
 		in.Kind = entry.KindResponse
+	case *entry.Sanction:
+		in.Kind = entry.KindSanction
 	}
 	w.next++
 	w.inputs = append(w.inputs, in)
@@ -431,5 +435,31 @@ func TestAmendmentJudgesByIncidentTime(t *testing.T) {
 		if o.Opened.After(t0.Add(90*time.Minute)) && o.Version != 2 {
 			t.Fatalf("an incident after the new version took effect was judged under version %d", o.Version)
 		}
+	}
+}
+
+func TestSnapBack(t *testing.T) {
+	w := newWorld(t)
+	suspended := func(id string, snapback ...entry.SnapbackClause) *entry.Sanction {
+		return &entry.Sanction{ID: id, At: t0.Add(-time.Hour), Authority: "UK", Program: "test", Provisions: "asset freeze",
+			Targets: []entry.SanctionTarget{{Kind: "state", Name: "Russia", Country: "ru"}}, Status: entry.SanctionSuspended, Snapback: snapback}
+	}
+	w.apply(suspended("uk-1", entry.SnapbackClause{Agreement: "test", Trigger: "snap"}), w.keys["guarantor:UK"])
+	w.apply(suspended("uk-2"), w.keys["guarantor:UK"])
+	w.apply(obsAt("m", t0, 37.8, 48.0, "missile_strike", "patrol", 500), "patrol+1")
+	var ob entry.Obligation
+	for _, o := range w.latest() {
+		if o.Action == "sanction" {
+			ob = o
+		}
+	}
+	if ob.Who != "guarantor:UK" {
+		t.Fatalf("no sanction obligation: %+v", w.latest())
+	}
+	r := &entry.Response{ID: "r", At: t0.Add(time.Hour), Obligation: ob.ID, Answer: entry.AnswerFulfilled, Sanctions: []string{"uk-2", "uk-1", "unknown"}}
+	w.apply(r, w.keys["guarantor:UK"])
+	got := w.latest()[ob.ID]
+	if got.Status != entry.ObligationFulfilled || len(got.Reimposed) != 1 || got.Reimposed[0] != "uk-1" {
+		t.Fatalf("after the fulfilment: %+v", got)
 	}
 }

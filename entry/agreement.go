@@ -28,6 +28,9 @@ const (
 	// KindAmendment is a new version of an agreement, co-signed by the
 	// quorum the version it amends requires.
 	KindAmendment Kind = "amendment"
+	// KindSanction is a sanctioning authority's statement of a measure it
+	// holds as leverage: imposed, suspended (relief) or lifted.
+	KindSanction Kind = "sanction"
 )
 
 // Agreement is the body of an agreement entry: the JSON form of the
@@ -178,6 +181,9 @@ type Obligation struct {
 	Settled       *time.Time `json:"settled,omitempty"`
 	Reason        string     `json:"reason,omitempty"`
 	Inputs        []Ref      `json:"inputs"`
+	// Reimposed lists, for a fulfilled sanction obligation, the suspended
+	// measures of the debtor that its response re-imposed by snap-back.
+	Reimposed []string `json:"reimposed,omitempty"`
 }
 
 // Response answers.
@@ -197,6 +203,53 @@ type Response struct {
 	Reason     string     `json:"reason,omitempty"`
 	Text       string     `json:"text,omitempty"`
 	Evidence   []Evidence `json:"evidence,omitempty"`
+	// Sanctions names, in a fulfilment of a sanction obligation, the
+	// measures the responding authority re-imposes (snap-back).
+	Sanctions []string `json:"sanctions,omitempty"`
+}
+
+// Sanction statuses, as FollowTheMoney spells them in lower case.
+const (
+	SanctionActive    = "active"
+	SanctionSuspended = "suspended"
+	SanctionInactive  = "inactive"
+)
+
+// Sanction is the body of a sanction entry, signed by the sanctioning
+// authority (a guarantor key). Its fields follow the FollowTheMoney
+// Sanction schema. A later entry with the same id states the measure's
+// new status; a snap-back re-imposes a suspended one (see Response).
+type Sanction struct {
+	ID         string           `json:"id"`
+	At         time.Time        `json:"at"`
+	Authority  string           `json:"authority"`
+	Program    string           `json:"program"`
+	ProgramID  string           `json:"program_id,omitempty"`
+	ProgramURL string           `json:"program_url,omitempty"`
+	Targets    []SanctionTarget `json:"targets"`
+	Provisions string           `json:"provisions"`
+	Status     string           `json:"status"`
+	StartDate  *time.Time       `json:"start_date,omitempty"`
+	EndDate    *time.Time       `json:"end_date,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
+	Relief     string           `json:"relief,omitempty"`
+	Snapback   []SnapbackClause `json:"snapback,omitempty"`
+	SourceURL  string           `json:"source_url,omitempty"`
+}
+
+// SanctionTarget is who or what a measure targets: a state, an
+// organisation, a company or a vessel (never a private person here).
+type SanctionTarget struct {
+	Kind    string `json:"kind"`
+	Name    string `json:"name"`
+	Country string `json:"country,omitempty"`
+}
+
+// SnapbackClause names an agreement trigger whose sanction obligation, when
+// fulfilled by the authority naming this measure, re-imposes it.
+type SnapbackClause struct {
+	Agreement string `json:"agreement"`
+	Trigger   string `json:"trigger"`
 }
 
 // check enforces what the agreement schema cannot: unique ids, references

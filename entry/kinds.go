@@ -38,7 +38,7 @@ var schemaFS embed.FS
 var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true,
 	KindVerification: true, KindIncident: true, KindTick: true,
 	KindAgreement: true, KindDetermination: true, KindObligation: true, KindResponse: true,
-	KindAmendment: true}
+	KindAmendment: true, KindSanction: true}
 
 var printer = message.NewPrinter(language.English)
 
@@ -169,6 +169,8 @@ func (e *Entry) Validate() (any, error) {
 			return b, guarantor.Errorf(guarantor.EInvalid, "/agreement/version", "an amendment makes version 2 or later; version 1 is an agreement entry")
 		}
 		return b, nil
+	case KindSanction:
+		return decodeAs[Sanction](e)
 	case KindDetermination:
 		return decodeAs[Determination](e)
 	case KindObligation:
@@ -315,6 +317,8 @@ func Time(body any) (time.Time, bool) {
 	case *Tick:
 		return b.At, true
 	case *Response:
+		return b.At, true
+	case *Sanction:
 		return b.At, true
 	}
 	return time.Time{}, false

@@ -105,6 +105,14 @@ type Store interface {
 	// log order, whether or not the engine took it into account.
 	Responses(ctx context.Context, obligation uint64) ([]ResponseRow, error)
 
+	// Sanctions returns every measure's current state, ordered by id: its
+	// latest statement, or re-imposed by a later snap-back.
+	Sanctions(ctx context.Context) ([]SanctionRow, error)
+
+	// SanctionHistory returns every statement about one measure, in log
+	// order.
+	SanctionHistory(ctx context.Context, id string) ([]SanctionRow, error)
+
 	// Keys returns every registered key, with its revocation if any, in log
 	// order, so that the live registry can be restored without a replay.
 	Keys(ctx context.Context) ([]registry.Key, error)
@@ -209,4 +217,16 @@ type ResponseRow struct {
 	Index    uint64 // log index of the response entry
 	Signer   string // name+hash of its first signature
 	Response entry.Response
+}
+
+// SanctionRow is a sanction statement and the measure's status.
+type SanctionRow struct {
+	Index    uint64 // log index of the statement
+	Sanction entry.Sanction
+	// Status is the measure's status now: the statement's, or "active"
+	// when a later snap-back re-imposed it (ReimposedBy names the
+	// obligation, ReimposedIndex the log index of its fulfilled revision).
+	Status         string
+	ReimposedBy    *uint64
+	ReimposedIndex *uint64
 }

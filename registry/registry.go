@@ -133,6 +133,13 @@ func (r *Registry) Check(e *entry.Entry, body any) ([]*Key, error) {
 			return nil, err
 		}
 	}
+	if sn, ok := body.(*entry.Sanction); ok {
+		for _, k := range keys {
+			if string(k.Role) != "guarantor:"+sn.Authority {
+				return nil, guarantor.Errorf(guarantor.EForbidden, "signature", "sanction %s is the authority %s's to state; key %s has role %s", sn.ID, sn.Authority, k.ID, k.Role)
+			}
+		}
+	}
 	return keys, nil
 }
 
@@ -176,6 +183,10 @@ func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 	case entry.KindAgreement, entry.KindAmendment, entry.KindResponse:
 		if !strings.HasPrefix(string(k.Role), "party:") && !strings.HasPrefix(string(k.Role), "guarantor:") {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by parties and guarantors only", k.ID, k.Role, kind)
+		}
+	case entry.KindSanction:
+		if !strings.HasPrefix(string(k.Role), "guarantor:") {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; sanctions are stated by a sanctioning authority's guarantor key only", k.ID, k.Role)
 		}
 	case entry.KindIncident, entry.KindTick, entry.KindDetermination, entry.KindObligation:
 		if k.Role != guarantor.RoleEngine {

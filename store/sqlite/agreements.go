@@ -87,7 +87,7 @@ func (ins *inserter) insertObligation(ctx context.Context, index uint64, b *entr
 		b.Who, b.Group, b.Status, fmtTime(b.Opened), fmtTime(b.Deadline), settled); err != nil {
 		return fmt.Errorf("obligation %d current revision: %w", b.ID, err)
 	}
-	return nil
+	return ins.reimposeSanctions(ctx, index, b)
 }
 
 // insertResponse projects the response logged at index.

@@ -33,6 +33,8 @@ var exportTables = []struct{ name, cols, order string }{
 	{"obligations", "idx, id, revision, seq, status", "idx"},
 	{"obligation_current", "id, idx, revision, determination, agreement, version, trigger_id, who, group_id, status, opened, deadline, settled", "id"},
 	{"responses", "idx, signer, resp_id, at, obligation, answer", "idx"},
+	{"sanctions", "idx, id, authority, status, at", "idx"},
+	{"sanction_current", "id, idx, authority, status, reimposed_by, reimposed_idx", "id"},
 }
 
 // Export writes every table to w: a header line "# table (columns)" and

@@ -183,6 +183,7 @@ func (s *Store) migrate(ctx context.Context) error {
 var backfills = map[int]func(context.Context, *sql.Tx) error{
 	2: backfill(2, entry.KindIncident, entry.KindVerification),
 	3: backfill(3, entry.KindAgreement, entry.KindDetermination, entry.KindObligation, entry.KindResponse),
+	4: backfill(4, entry.KindSanction),
 }
 
 // backfill returns the backfill of migration n, whose tables project the
@@ -344,6 +345,7 @@ type inserter struct {
 	entry, key, revocation, observation *sql.Stmt
 	incidentStmts
 	agreementStmts
+	sanctionStmts
 }
 
 // newInserter prepares inside tx the insert statements of the tables that
@@ -372,6 +374,9 @@ func newInserter(ctx context.Context, tx *sql.Tx, schema int) (*inserter, error)
 	if schema >= 3 {
 		ins.prepareAgreements(prep)
 	}
+	if schema >= 4 {
+		ins.prepareSanctions(prep)
+	}
 	if err != nil {
 		ins.close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -382,7 +387,8 @@ func newInserter(ctx context.Context, tx *sql.Tx, schema int) (*inserter, error)
 // close closes the statements that were prepared.
 func (ins *inserter) close() {
 	sts := append([]*sql.Stmt{ins.entry, ins.key, ins.revocation, ins.observation}, ins.incidentStmts.all()...)
-	for _, st := range append(sts, ins.agreementStmts.all()...) {
+	sts = append(sts, ins.agreementStmts.all()...)
+	for _, st := range append(sts, ins.sanctionStmts.all()...) {
 		if st != nil {
 			st.Close()
 		}
@@ -471,6 +477,11 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 			break
 		}
 		return ins.insertAgreement(ctx, r.Index, &b.Agreement)
+	case *entry.Sanction:
+		if r.Kind != entry.KindSanction {
+			break
+		}
+		return ins.insertSanction(ctx, r.Index, b)
 	case *entry.Determination:
 		if r.Kind != entry.KindDetermination {
 			break
@@ -492,7 +503,8 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 	default:
 		switch r.Kind {
 		case entry.KindKey, entry.KindRevocation, entry.KindObservation, entry.KindIncident, entry.KindVerification,
-			entry.KindAgreement, entry.KindAmendment, entry.KindDetermination, entry.KindObligation, entry.KindResponse:
+			entry.KindAgreement, entry.KindAmendment, entry.KindDetermination, entry.KindObligation, entry.KindResponse,
+			entry.KindSanction:
 		default:
 			return nil // kept in entries only
 		}
