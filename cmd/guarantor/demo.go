@@ -144,6 +144,12 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		stop()
 		return errors.Join(err, <-served)
 	}
+	if eu := partyKeys["guarantor:EU"]; eu != nil && *ucdpFile == "" {
+		if err := demoSanction(ctx, c, eu, notBefore); err != nil {
+			stop()
+			return errors.Join(fmt.Errorf("sanction: %w", err), <-served)
+		}
+	}
 
 	start := time.Now()
 	var created, dup int
@@ -222,6 +228,32 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		stop()
 		return errors.Join(fmt.Errorf("engine: %w", err), <-served)
 	}
+	verified := 0
+	if *ucdpFile == "" {
+		// A SYNTHETIC analyst verifies a few corroborated strikes.
+		vkey, err := keyfile.Generate(d.key("analyst.demo"), "analyst.demo")
+		var as note.Signer
+		if err == nil {
+			as, err = keyfile.Signer(d.key("analyst.demo"))
+		}
+		var raw []byte
+		if err == nil {
+			raw, err = keyEntry(auth, vkey, guarantor.RoleAnalyst, "demo analyst (SYNTHETIC)", notBefore, notAfter)
+		}
+		if err == nil {
+			_, _, err = c.submit(ctx, raw)
+		}
+		if err == nil {
+			verified, err = demoVerifications(ctx, c, as, 3, time.Now())
+		}
+		if err == nil {
+			err = inst.node.WaitDerived(ctx)
+		}
+		if err != nil {
+			stop()
+			return errors.Join(fmt.Errorf("verifications: %w", err), <-served)
+		}
+	}
 	responses, err := demoResponses(ctx, c, partyKeys, time.Now())
 	if err == nil {
 		err = inst.node.WaitDerived(ctx)
@@ -251,13 +283,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(w, "  imported a partner's open-source feed (SYNTHETIC, UCDP layout) through the import path: %s\n", partner)
 	}
 	fmt.Fprintf(w, "  agreement: %s version %d (%s), co-signed by %d parties and guarantors\n", doc.ID, doc.Version, doc.Title, len(partyKeys))
-	fmt.Fprintf(w, "  engine: %d derived entries logged, signed by the engine key; %d incidents open; %d determinations; %d obligations open; %d SYNTHETIC responses by guarantors\n",
-		est.Matched, est.Open, len(dets.Determinations), est.OpenObligations, responses)
+	fmt.Fprintf(w, "  engine: %d derived entries logged, signed by the engine key; %d incidents open; %d SYNTHETIC analyst verifications; %d determinations; %d obligations open; %d SYNTHETIC responses by guarantors\n",
+		est.Matched, est.Open, verified, len(dets.Determinations), est.OpenObligations, responses)
 	fmt.Fprintf(w, "  serving on %s\n", url)
 	fmt.Fprintf(w, "  log:        %s/v1/log\n", url)
 	fmt.Fprintf(w, "  checkpoint: %s/log/checkpoint\n", url)
 	fmt.Fprintf(w, "  incidents:  %s/v1/incidents\n", url)
 	fmt.Fprintf(w, "  obligations and who kept their word: %s/v1/obligations, %s/v1/guarantors.csv\n", url, url)
+	fmt.Fprintf(w, "  sanctions (FollowTheMoney): %s/v1/sanctions.ftm.jsonl\n", url)
 	fmt.Fprintf(w, "audit it from another terminal (checks every signature and replays the engine):\n")
 	fmt.Fprintf(w, "  go run ./cmd/guarantor verify --server %s --log-vkey %s\n", url, info.LogVKey)
 	fmt.Fprintf(w, "press Ctrl-C to stop\n")

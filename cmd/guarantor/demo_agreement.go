@@ -68,14 +68,38 @@ func demoResponses(ctx context.Context, c *client, keys map[string]note.Signer, 
 			entry.Obligation
 		} `json:"obligations"`
 	}
-	if err := c.getJSON(ctx, "/v1/obligations?status=open&limit=100", &list); err != nil {
+	if err := c.getJSON(ctx, "/v1/obligations?status=open&limit=10000", &list); err != nil {
 		return 0, err
 	}
 	answers := []string{entry.AnswerFulfilled, entry.AnswerAcknowledge, entry.AnswerDeclined}
 	n := 0
 	seen := map[string]bool{}
+	// A sanction obligation is answered by re-imposing the demo's measure
+	// (snap-back); the others by the three answers in turn.
 	for _, o := range list.Obligations {
-		if seen[o.Who] || n >= len(answers) {
+		s := keys[o.Who]
+		if o.Action != "sanction" || s == nil {
+			continue
+		}
+		r := entry.Response{ID: fmt.Sprintf("demo-%d", o.ID), At: now.UTC().Truncate(time.Second), Obligation: o.ID, Answer: entry.AnswerFulfilled,
+			Text: "SYNTHETIC demo answer: the suspended measure is re-imposed", Sanctions: []string{demoSanctionID}}
+		body, err := json.Marshal(r)
+		if err != nil {
+			return n, err
+		}
+		raw, err := entry.Sign(entry.KindResponse, body, s)
+		if err != nil {
+			return n, err
+		}
+		if _, _, err := c.submit(ctx, raw); err != nil {
+			return n, fmt.Errorf("response to obligation %d: %w", o.ID, err)
+		}
+		seen[o.Who] = true
+		n++
+		break
+	}
+	for _, o := range list.Obligations {
+		if seen[o.Who] || n >= len(answers) || o.Action == "sanction" {
 			continue
 		}
 		s := keys[o.Who]
@@ -83,7 +107,7 @@ func demoResponses(ctx context.Context, c *client, keys map[string]note.Signer, 
 			continue
 		}
 		seen[o.Who] = true
-		r := entry.Response{ID: fmt.Sprintf("demo-%d", o.ID), At: now.UTC().Truncate(time.Second), Obligation: o.ID, Answer: answers[n]}
+		r := entry.Response{ID: fmt.Sprintf("demo-%d", o.ID), At: now.UTC().Truncate(time.Second), Obligation: o.ID, Answer: answers[n%len(answers)]}
 		switch r.Answer {
 		case entry.AnswerDeclined:
 			r.Reason = "SYNTHETIC demo answer: no capacity available in the period"
@@ -104,4 +128,71 @@ func demoResponses(ctx context.Context, c *client, keys map[string]note.Signer, 
 		n++
 	}
 	return n, nil
+}
+
+// demoSanctionID is the SYNTHETIC measure the demo's EU key holds as
+// leverage under the 2025 framework.
+const demoSanctionID = "demo-eu-2025-1"
+
+// demoSanction logs, by the EU's key, a SYNTHETIC measure suspended while
+// the ceasefire holds, with a snap-back clause on the framework's
+// sanctions trigger.
+func demoSanction(ctx context.Context, c *client, eu note.Signer, at time.Time) error {
+	start := at.UTC().Truncate(24 * time.Hour)
+	body, err := json.Marshal(entry.Sanction{
+		ID: demoSanctionID, At: at.UTC().Truncate(time.Second), Authority: "EU",
+		Program:    "SYNTHETIC demo measure (not a real EU act)",
+		Targets:    []entry.SanctionTarget{{Kind: "state", Name: "Russian Federation", Country: "ru"}, {Kind: "sector", Name: "Energy exports", Country: "ru"}},
+		Provisions: "SYNTHETIC: asset freeze and import ban, suspended as relief while the ceasefire holds",
+		Status:     entry.SanctionSuspended, StartDate: &start,
+		Relief:   "Suspended while the ceasefire holds; re-imposed by snap-back on a verified Russian strike.",
+		Snapback: []entry.SnapbackClause{{Agreement: "framework-2025", Trigger: "sanctions-snapback"}},
+	})
+	if err != nil {
+		return err
+	}
+	raw, err := entry.Sign(entry.KindSanction, body, eu)
+	if err != nil {
+		return err
+	}
+	_, _, err = c.submit(ctx, raw)
+	return err
+}
+
+// demoVerifications has a SYNTHETIC analyst verify up to n corroborated
+// strikes, attributing them to party:RU, so that the framework's
+// attack-on-one and snap-back triggers have something to judge. It
+// returns how many it verified.
+func demoVerifications(ctx context.Context, c *client, analyst note.Signer, n int, at time.Time) (int, error) {
+	done := 0
+	for _, cat := range []string{"drone_strike", "missile_strike", "air_strike"} {
+		var list struct {
+			Incidents []entry.Incident `json:"incidents"`
+		}
+		if err := c.getJSON(ctx, "/v1/incidents?level=corroborated&category="+cat+"&limit=10", &list); err != nil {
+			return done, err
+		}
+		for _, in := range list.Incidents {
+			if done >= n {
+				return done, nil
+			}
+			body, err := json.Marshal(entry.Verification{
+				ID: fmt.Sprintf("demo-verify-%d", in.ID), At: at.UTC().Truncate(time.Second), Incident: in.ID, Revision: in.Revision,
+				Verdict: entry.VerdictVerify, AttributedTo: "party:RU", Confidence: "medium", Basis: []string{"crater_analysis", "imagery"},
+				Text: "SYNTHETIC demo verification: crater orientation and imagery point to fire from the east.",
+			})
+			if err != nil {
+				return done, err
+			}
+			raw, err := entry.Sign(entry.KindVerification, body, analyst)
+			if err != nil {
+				return done, err
+			}
+			if _, _, err := c.submit(ctx, raw); err != nil {
+				return done, fmt.Errorf("verify incident %d: %w", in.ID, err)
+			}
+			done++
+		}
+	}
+	return done, nil
 }

@@ -180,6 +180,23 @@ func TestFrameworkDeterminationsOnTheScenario(t *testing.T) {
 		},
 	})
 	compareDeterminations(t, want, got)
+
+	// The demo's analyst verified a Russian strike: the snap-back clause
+	// fired, the EU answered its sanction obligation, and the suspended
+	// measure is in force again.
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "projection.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.Sanctions(ctx)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("sanctions %+v %v", rows, err)
+	}
+	if r := rows[0]; r.Sanction.ID != demoSanctionID || r.Sanction.Status != entry.SanctionSuspended || r.Status != entry.SanctionActive || r.ReimposedBy == nil {
+		t.Fatalf("the demo's measure: %+v", r)
+	}
 }
 
 func mustTime(s string) (t time.Time) {
