@@ -179,8 +179,21 @@ func buildAgreements(t *testing.T, e *agreementEnv) agreementScenario {
 	s.r2 = append(s.r2, e.respond(e.uk, "r-1", 2, entry.AnswerAcknowledge, "2025-03-01T13:00:00Z"))
 	s.r2 = append(s.r2, e.respond(e.uk, "r-2", 2, entry.AnswerFulfilled, "2025-03-01T14:00:00Z"))
 	s.o2 = append(s.o2, e.oblige(ob(2, 2, 1, d1, "guarantor:UK", "coalition", "fulfilled", "2025-03-01T14:00:00Z")))
-	// FR answers UK's obligation: the engine ignores it; the log holds it.
-	s.r2 = append(s.r2, e.respond(e.fr, "r-1", 2, entry.AnswerFulfilled, "2025-03-01T15:00:00Z"))
+	// FR answers UK's obligation: refused at intake, naming the debtor.
+	fr, _ := json.Marshal(entry.Response{ID: "r-1", At: tm(t, "2025-03-01T15:00:00Z"), Obligation: 2, Answer: entry.AnswerFulfilled})
+	if r, b := e.post(e.sign(entry.KindResponse, string(fr), e.fr)); r.StatusCode != http.StatusForbidden || !strings.Contains(string(b), "owed by guarantor:UK") {
+		t.Fatalf("FR answering UK's obligation: %s %s", r.Status, b)
+	}
+	// UK answers it again once fulfilled: nothing to change.
+	again, _ := json.Marshal(entry.Response{ID: "r-9", At: tm(t, "2025-03-01T15:00:00Z"), Obligation: 2, Answer: entry.AnswerDeclined, Reason: "late thoughts"})
+	if r, b := e.post(e.sign(entry.KindResponse, string(again), e.uk)); r.StatusCode != http.StatusConflict {
+		t.Fatalf("UK declining a fulfilled obligation: %s %s", r.Status, b)
+	}
+	// An obligation that does not exist.
+	none, _ := json.Marshal(entry.Response{ID: "r-0", At: tm(t, "2025-03-01T15:00:00Z"), Obligation: 999, Answer: entry.AnswerFulfilled})
+	if r, b := e.post(e.sign(entry.KindResponse, string(none), e.uk)); r.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "/obligation") {
+		t.Fatalf("answer to no obligation: %s %s", r.Status, b)
+	}
 	s.o3 = append(s.o3, e.oblige(ob(3, 2, 1, d1, "guarantor:FR", "coalition", "missed", "2025-03-02T12:00:00Z")))
 	e.respond(e.uk, "r-3", 6, entry.AnswerDeclined, "2025-03-02T13:00:00Z")
 	e.oblige(ob(6, 2, 5, d5, "guarantor:UK", "coalition", "declined", "2025-03-02T13:00:00Z"))

@@ -336,6 +336,11 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Resu
 			return nil, err
 		}
 	}
+	if r, ok := body.(*entry.Response); ok {
+		if err := n.checkResponse(ctx, r, signers); err != nil {
+			return nil, err
+		}
+	}
 	ids := make([]string, 0, len(signers))
 	for _, k := range signers {
 		ids = append(ids, k.ID)
@@ -412,6 +417,32 @@ func (n *Node) checkAmendment(ctx context.Context, a *entry.Amendment, signers [
 	}
 	if ok, missing := prior.Quorum(roles); !ok {
 		return guarantor.Errorf(guarantor.EForbidden, "signature", "amending %s version %d needs the co-signature of %s", prior.ID, prior.Version, missing)
+	}
+	return nil
+}
+
+// checkResponse refuses an answer to an obligation that is not logged,
+// not owed by the signer, or already settled for good (a missed
+// obligation can still be fulfilled late).
+func (n *Node) checkResponse(ctx context.Context, r *entry.Response, signers []*registry.Key) error {
+	revs, err := n.store.Obligation(ctx, r.Obligation)
+	if err != nil {
+		return fmt.Errorf("node: look up obligation %d: %w", r.Obligation, err)
+	}
+	if len(revs) == 0 {
+		return guarantor.Errorf(guarantor.EInvalid, "/obligation", "no obligation %d is logged; see GET /v1/obligations", r.Obligation)
+	}
+	o := revs[len(revs)-1].Obligation
+	for _, k := range signers {
+		if string(k.Role) != o.Who {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "obligation %d is owed by %s; key %s has role %s", o.ID, o.Who, k.ID, k.Role)
+		}
+	}
+	switch {
+	case o.Status == entry.ObligationOpen:
+	case o.Status == entry.ObligationMissed && r.Answer == entry.AnswerFulfilled:
+	default:
+		return guarantor.Errorf(guarantor.EConflict, "/answer", "obligation %d is %s; a %s answer changes nothing", o.ID, o.Status, r.Answer)
 	}
 	return nil
 }
