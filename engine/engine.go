@@ -104,6 +104,7 @@ type Engine struct {
 	lastFired   map[string]int64               // agreement/trigger -> engine time
 	obligations map[uint64]*obligation         // open, or missed and still answerable
 	sanctions   map[string]*sanction           // by id: the latest statement, snap-backs applied
+	byHour      map[int64]map[uint64]*incident // open incidents by the hour of their latest report
 }
 
 type absorbedBy struct {
@@ -119,6 +120,8 @@ type incident struct {
 	absorbed []uint64
 	last     *entry.Incident // the latest revision emitted
 	fired    map[string]bool // agreement/trigger pairs that fired on it
+	hour     int64           // where byHour files it, when indexed
+	indexed  bool
 }
 
 type verdict struct {
@@ -139,6 +142,7 @@ func New(cfg Config) *Engine {
 		owner: map[uint64]uint64{}, buckets: map[int64][]fusion.Obs{},
 		roles: map[string]string{}, agreements: map[string][]*agreementVersion{},
 		lastFired: map[string]int64{}, obligations: map[uint64]*obligation{}, sanctions: map[string]*sanction{},
+		byHour: map[int64]map[uint64]*incident{},
 	}
 }
 
@@ -261,6 +265,7 @@ func (e *Engine) observe(in Input, b *entry.Observation) error {
 				survivor.verdicts[k] = v
 			}
 		}
+		e.unindex(a)
 		delete(e.incidents, a.id)
 	}
 	survivor.members = mergeByIndex(survivor.members, []fusion.Obs{o})
@@ -418,10 +423,35 @@ func (e *Engine) emitIncident(inc *incident, in Input, merged []entry.RevisionRe
 	e.emitted = append(e.emitted, Derived{Seq: e.seq, Kind: entry.KindIncident, Text: text, After: in.Index})
 	e.seq++
 	inc.last = &body
+	e.unindex(inc)
 	if body.Status == entry.IncidentOpen {
+		e.indexByHour(inc)
 		return e.judge(inc, in)
 	}
 	return nil
+}
+
+// indexByHour files an open incident under the hour of its latest
+// report, for count().
+func (e *Engine) indexByHour(inc *incident) {
+	h := floorDiv(inc.last.To.Unix(), 3600)
+	if e.byHour[h] == nil {
+		e.byHour[h] = map[uint64]*incident{}
+	}
+	e.byHour[h][inc.id] = inc
+	inc.hour, inc.indexed = h, true
+}
+
+// unindex takes an incident out of the hour index.
+func (e *Engine) unindex(inc *incident) {
+	if !inc.indexed {
+		return
+	}
+	delete(e.byHour[inc.hour], inc.id)
+	if len(e.byHour[inc.hour]) == 0 {
+		delete(e.byHour, inc.hour)
+	}
+	inc.indexed = false
 }
 
 // Verified is the corroboration level of an incident an analyst verified
@@ -455,6 +485,7 @@ func (e *Engine) shrink() {
 		for _, a := range inc.absorbed {
 			delete(e.absorbed, a)
 		}
+		e.unindex(inc)
 		delete(e.incidents, c.id)
 	}
 	// Drop closed members from the index; each bucket is filtered in

@@ -173,12 +173,27 @@ func (e *Engine) judge(inc *incident, in Input) error {
 		counter := func(f agreement.Filter, from, to time.Time) int64 {
 			counted = counted[:0]
 			n := int64(0)
-			for _, other := range e.incidents {
-				if other.last == nil || other.last.Status != entry.IncidentOpen || !matches(c, other.last, f, from, to) {
-					continue
+			visit := func(hour map[uint64]*incident) {
+				for _, other := range hour {
+					if matches(c, other.last, f, from, to) {
+						n++
+						counted = append(counted, entry.RevisionRef{ID: other.id, Revision: other.last.Revision})
+					}
 				}
-				n++
-				counted = append(counted, entry.RevisionRef{ID: other.id, Revision: other.last.Revision})
+			}
+			// Only the hours of the window; visiting order does not
+			// matter, as n is a sum and counted is sorted afterwards.
+			lo, hi := floorDiv(from.Unix(), 3600), floorDiv(to.Unix(), 3600)
+			if hi-lo+1 <= int64(len(e.byHour)) {
+				for h := lo; h <= hi; h++ {
+					visit(e.byHour[h])
+				}
+			} else {
+				for h, hour := range e.byHour {
+					if h >= lo && h <= hi {
+						visit(hour)
+					}
+				}
 			}
 			return n
 		}

@@ -28,7 +28,6 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
-	"github.com/paulmach/orb/planar"
 )
 
 // Incident is what a trigger sees of an incident revision.
@@ -86,6 +85,7 @@ type Compiled struct {
 	Doc      *entry.Agreement
 	Triggers []Trigger
 	zones    map[string]orb.Geometry
+	areas    map[string][]area // the zones' polygons with their bounds, for InZone
 	lines    map[string]orb.Geometry
 	limits   map[string]entry.Limit
 	counter  Counter   // set by Eval for the duration of a call
@@ -104,13 +104,14 @@ type Trigger struct {
 // naming the field (a JSON pointer) and, for expressions, the CEL error
 // with its line and column.
 func Compile(doc *entry.Agreement) (*Compiled, error) {
-	c := &Compiled{Doc: doc, zones: map[string]orb.Geometry{}, lines: map[string]orb.Geometry{}, limits: map[string]entry.Limit{}}
+	c := &Compiled{Doc: doc, zones: map[string]orb.Geometry{}, areas: map[string][]area{}, lines: map[string]orb.Geometry{}, limits: map[string]entry.Limit{}}
 	for i, z := range doc.Zones {
 		g, err := geometry(z.Geometry, fmt.Sprintf("/zones/%d/geometry", i))
 		if err != nil {
 			return nil, err
 		}
 		c.zones[z.ID] = g
+		c.areas[z.ID] = areasOf(g)
 	}
 	for i, l := range doc.Lines {
 		g, err := geometry(l.Geometry, fmt.Sprintf("/lines/%d/geometry", i))
@@ -332,13 +333,61 @@ func (in Incident) value() map[string]any {
 // unknown zone).
 func (c *Compiled) InZone(lon, lat float64, zone string) bool {
 	p := orb.Point{lon, lat}
-	switch g := c.zones[zone].(type) {
-	case orb.Polygon:
-		return planar.PolygonContains(g, p)
-	case orb.MultiPolygon:
-		return planar.MultiPolygonContains(g, p)
+	for _, a := range c.areas[zone] {
+		if a.bound.Contains(p) && polygonContains(a.poly, p) {
+			return true
+		}
 	}
 	return false
+}
+
+// polygonContains reports whether p lies inside the outer ring of poly
+// and outside its holes, by the even-odd rule. (planar.PolygonContains
+// computes each ring's bounding box again on every call, which count()
+// over thousands of incidents cannot afford; the boxes are kept in area.)
+func polygonContains(poly orb.Polygon, p orb.Point) bool {
+	if len(poly) == 0 || !ringContains(poly[0], p) {
+		return false
+	}
+	for _, hole := range poly[1:] {
+		if ringContains(hole, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// ringContains counts the crossings of a ray from p towards +x.
+func ringContains(r orb.Ring, p orb.Point) bool {
+	in := false
+	for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+		a, b := r[i], r[j]
+		if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0]-a[0])*(p[1]-a[1])/(b[1]-a[1])+a[0] {
+			in = !in
+		}
+	}
+	return in
+}
+
+// area is one polygon of a zone and its bounding box, computed once:
+// most points fall outside the box, which is far cheaper to test.
+type area struct {
+	poly  orb.Polygon
+	bound orb.Bound
+}
+
+func areasOf(g orb.Geometry) []area {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return []area{{g, g.Bound()}}
+	case orb.MultiPolygon:
+		out := make([]area, len(g))
+		for i, p := range g {
+			out[i] = area{p, p.Bound()}
+		}
+		return out
+	}
+	return nil
 }
 
 // DistanceKM returns the distance from the point to the line, in
