@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/alert"
 	"github.com/guarantor/guarantor/blob"
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/ledger"
@@ -67,6 +68,13 @@ var Routes = []Route{
 	{"GET /v1/obligations.csv", "anyone (open data)"},
 	{"GET /v1/guarantors/{who}/record", "anyone (open data)"},
 	{"GET /v1/guarantors.csv", "anyone (open data)"},
+	{"GET /v1/guarantors/{who}/feed.atom", "anyone (open data): Atom feed of guarantor:{who}'s obligation revisions"},
+	{"GET /v1/parties/{who}/feed.atom", "anyone (open data): Atom feed of party:{who}'s obligation revisions"},
+	{"POST /v1/webhooks", "signed request by a guarantor or party key (for its own obligations) or an operator key (for anyone's, or all)"},
+	{"GET /v1/webhooks", "signed request by a guarantor or party key (its own webhooks) or an operator key (all); never the secrets"},
+	{"DELETE /v1/webhooks/{id}", "signed request by a key of the role that subscribed, or an operator key"},
+	{"GET /v1/webhooks/{id}/deliveries", "signed request by a key of the role that subscribed, or an operator key"},
+	{"POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver", "signed request by a key of the role that subscribed, or an operator key"},
 	{"GET /v1/sanctions", "anyone (open data: measures, authorities and targets are public acts; no private persons)"},
 	{"GET /v1/sanctions/{id}", "anyone (as above)"},
 	{"GET /v1/sanctions.ftm.jsonl", "anyone (as above)"},
@@ -86,6 +94,7 @@ type Server struct {
 	metrics   *prometheus.Registry
 	blobs     *blob.Store
 	testimony *testimony
+	alerts    *alert.Store     // nil: no webhooks
 	clock     func() time.Time // nil: time.Now
 }
 
@@ -132,6 +141,15 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 		"GET /v1/blobs/{sha256}":          http.HandlerFunc(s.handleGetBlob),
 		"GET /healthz":                    http.HandlerFunc(s.handleHealth),
 		"GET /metrics":                    promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}),
+
+		// Alerts (alerts.go).
+		"GET /v1/guarantors/{who}/feed.atom":                     http.HandlerFunc(s.handleGuarantorFeed),
+		"GET /v1/parties/{who}/feed.atom":                        http.HandlerFunc(s.handlePartyFeed),
+		"POST /v1/webhooks":                                      http.HandlerFunc(s.handleSubscribe),
+		"GET /v1/webhooks":                                       http.HandlerFunc(s.handleWebhooks),
+		"DELETE /v1/webhooks/{id}":                               http.HandlerFunc(s.handleUnsubscribe),
+		"GET /v1/webhooks/{id}/deliveries":                       http.HandlerFunc(s.handleDeliveries),
+		"POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver": http.HandlerFunc(s.handleRedeliver),
 	}
 	if len(handlers) != len(Routes) {
 		panic("http: the handlers and the Routes table differ")

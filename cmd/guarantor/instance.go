@@ -9,9 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/guarantor/guarantor/alert"
 	"github.com/guarantor/guarantor/blob"
 	"github.com/guarantor/guarantor/engine"
 	ghttp "github.com/guarantor/guarantor/http"
@@ -45,6 +48,7 @@ type instance struct {
 	reg       *prometheus.Registry
 	blobs     *blob.Store
 	testimony *ghttp.TestimonyConfig // nil: no intake key, no public testimony
+	alerts    *alert.Store           // nil: no webhooks (openAlerts opens it)
 	unlock    func()
 }
 
@@ -146,6 +150,9 @@ func (i *instance) Close(ctx context.Context) error {
 	i.node.Close()
 	err := i.log.Close(ctx)
 	err = errors.Join(err, i.store.Close())
+	if i.alerts != nil {
+		err = errors.Join(err, i.alerts.Close())
+	}
 	if i.unlock != nil {
 		i.unlock()
 	}
@@ -157,6 +164,9 @@ func (i *instance) handler(logger *slog.Logger) http.Handler {
 	opts := []ghttp.Option{ghttp.WithBlobs(i.blobs)}
 	if i.testimony != nil {
 		opts = append(opts, ghttp.WithTestimony(*i.testimony))
+	}
+	if i.alerts != nil {
+		opts = append(opts, ghttp.WithAlerts(i.alerts))
 	}
 	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger, opts...)
 }
@@ -172,16 +182,51 @@ func (i *instance) serveOn(ctx context.Context, ln net.Listener, logger *slog.Lo
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	stopAlerts, err := i.startAlerts(ctx, logger)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		stopAlerts()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	stopAlerts()
 	return errors.Join(err, i.Close(sctx))
+}
+
+// openAlerts opens the webhook subscriptions and delivery log,
+// DATA/alerts.db: operator configuration kept apart from the projection,
+// so that a rebuild keeps it.
+func (i *instance) openAlerts(ctx context.Context) error {
+	st, err := alert.Open(ctx, filepath.Join(string(i.dir), "alerts.db"))
+	if err != nil {
+		return err
+	}
+	i.alerts = st
+	return nil
+}
+
+// startAlerts runs the webhook dispatcher over the projection, if
+// openAlerts was called, until ctx ends or the returned stop is called;
+// stop returns once it has stopped.
+func (i *instance) startAlerts(ctx context.Context, logger *slog.Logger) (stop func(), err error) {
+	if i.alerts == nil {
+		return func() {}, nil
+	}
+	d, err := alert.NewDispatcher(alert.Config{Store: i.alerts, Source: i.node.Store(), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = d.Run(ctx) })
+	return func() { cancel(); wg.Wait() }, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -83,6 +84,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	inst, err := openInstance(ctx, dataDir(*data), *tuning, logger)
 	if err != nil {
 		return err
+	}
+	if err := inst.openAlerts(ctx); err != nil {
+		return errors.Join(err, inst.Close(ctx))
 	}
 	if *debugAddr != "" {
 		go servePprof(*debugAddr, logger)
