@@ -11,7 +11,7 @@ import (
 // Entries added to the log together may be integrated in any order, so a
 // derived entry may appear up to Window places out of seq order, never
 // more: a writer waits for each window to be integrated before the next.
-const Window = 256
+const Window = 1024
 
 // Replayer runs an engine over a log and checks that every derived entry
 // the log holds is the one the engine emitted with that seq, byte for

@@ -160,7 +160,7 @@ func (n *Node) write(ctx context.Context) {
 			}
 			handed := make(chan struct{})
 			wg.Go(func() {
-				_, errs[i] = n.submit(ctx, raw, func() { close(handed) })
+				_, errs[i] = n.submit(ctx, raw, func() { close(handed) }, true)
 			})
 			<-handed
 		}

@@ -220,14 +220,17 @@ type Result struct {
 // *guarantor.Error with a code and the field at fault; a rejected entry
 // changes nothing.
 func (n *Node) Submit(ctx context.Context, raw []byte) (*Result, error) {
-	return n.submit(ctx, raw, nil)
+	return n.submit(ctx, raw, nil, false)
 }
 
 // submit is Submit; handed, if set, is called exactly once, as soon as the
 // entry has been handed to the log (or once it is clear it will not be:
 // refused, or already logged), so that a caller can hand entries to the
-// log in an order of its choosing without waiting for each receipt.
-func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Result, err error) {
+// log in an order of its choosing without waiting for each receipt. With
+// integrated, it returns once the entry is integrated and applied, with
+// a receipt that carries only its index and leaf hash: the engine's writer
+// needs no checkpoint, and waiting for one would cap its rate.
+func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated bool) (res *Result, err error) {
 	if handed != nil {
 		var once sync.Once
 		f := handed
@@ -291,6 +294,9 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Resu
 		return nil, fmt.Errorf("node: look up leaf hash: %w", err)
 	} else if ok {
 		p.index = idx
+		if integrated {
+			return &Result{Receipt: guarantor.Receipt{Index: idx, LeafHash: leaf}, Created: false, Kind: e.Kind}, nil
+		}
 		rc, err := n.receipt(ctx, idx, leaf)
 		if err != nil {
 			return nil, err
@@ -379,6 +385,9 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func()) (res *Resu
 	}
 	if p.err != nil {
 		return nil, p.err
+	}
+	if integrated {
+		return &Result{Receipt: guarantor.Receipt{Index: p.index, LeafHash: leaf}, Created: true, Kind: e.Kind}, nil
 	}
 	rc, err := n.receipt(ctx, p.index, leaf)
 	if err != nil {

@@ -33,6 +33,9 @@ type fixture struct {
 	n     *node.Node
 	// engine, when set before open, runs the engine in the node.
 	engine *node.EngineConfig
+	// serverLog, when set before open, gives the log the server's own
+	// batching and checkpoint settings instead of the tests' quick ones.
+	serverLog bool
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -52,7 +55,11 @@ func (f *fixture) open() {
 	ctx := context.Background()
 	signer, _ := note.NewSigner(logKey())
 	var err error
-	f.lg, err = ledger.Open(ctx, ledger.Config{Dir: filepath.Join(f.dir, "log"), Signer: signer, CheckpointInterval: 100 * time.Millisecond, BatchMaxAge: 5 * time.Millisecond})
+	cfg := ledger.Config{Dir: filepath.Join(f.dir, "log"), Signer: signer, CheckpointInterval: 100 * time.Millisecond, BatchMaxAge: 5 * time.Millisecond}
+	if f.serverLog {
+		cfg.CheckpointInterval, cfg.BatchMaxAge, cfg.BatchMaxSize = 200*time.Millisecond, 25*time.Millisecond, 512 // as guarantor serve
+	}
+	f.lg, err = ledger.Open(ctx, cfg)
 	if err != nil {
 		f.t.Fatal(err)
 	}
