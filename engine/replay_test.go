@@ -83,7 +83,7 @@ func TestReplayAcceptsTheLiveLog(t *testing.T) {
 }
 
 func TestReplayFindsTampering(t *testing.T) {
-	log := simulate(t, 8, 10)
+	log := simulate(t, 8, 40)
 	var derived []int
 	for i, l := range log {
 		if l.text != "" {
