@@ -47,8 +47,8 @@ func BenchmarkDeterminationLatency(b *testing.B) {
 	reg(ua, "party:UA")
 	reg(ru, "party:RU")
 	reg(mon, "monitor")
-	doc := fmt.Sprintf(`{"id":"bench","version":1,"title":"Bench","effective":"2020-01-01T00:00:00Z","parties":[{"id":"UA","name":"Ukraine"},{"id":"RU","name":"Russia"}],` +
-		`"zones":[{"id":"sz","kind":"security_zone","geometry":{"type":"Polygon","coordinates":[[[36,47],[40,47],[40,50],[36,50],[36,47]]]}}],` +
+	doc := fmt.Sprintf(`{"id":"bench","version":1,"title":"Bench","effective":"2020-01-01T00:00:00Z","parties":[{"id":"UA","name":"Ukraine"},{"id":"RU","name":"Russia"}],`+
+		`"zones":[{"id":"sz","kind":"security_zone","geometry":{"type":"Polygon","coordinates":[[[36,47],[40,47],[40,50],[36,50],[36,47]]]}}],`+
 		`"triggers":[{"id":"any","title":"Any shelling in the zone","when":"incident.id %% %d == 0 && incident.category == 'shelling' && in_zone(incident, 'sz')","obligations":[{"who":"RU","action":"report","within":"1d"}]}]}`, every)
 	raw := f.sign(entry.KindAgreement, doc, ua)
 	raw, _ = entry.Cosign(raw, ru.S)
