@@ -190,6 +190,22 @@ func decodeAs[T any](e *Entry) (*T, error) {
 	return &b, nil
 }
 
+// DecodeOwn decodes the body of a derived entry this process encoded
+// itself a moment ago, without the JSON Schema (which the engine's own
+// output passes by construction, and every auditor checks again). Other
+// kinds are validated as usual.
+func (e *Entry) DecodeOwn() (any, error) {
+	switch e.Kind {
+	case KindIncident:
+		return decodeAs[Incident](e)
+	case KindDetermination:
+		return decodeAs[Determination](e)
+	case KindObligation:
+		return decodeAs[Obligation](e)
+	}
+	return e.Validate()
+}
+
 // schemaError turns a jsonschema validation error into a guarantor error
 // naming the deepest failing field.
 func schemaError(kind Kind, err error) error {

@@ -246,7 +246,12 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 	if err != nil {
 		return nil, err
 	}
-	body, err := e.Validate()
+	var body any
+	if integrated {
+		body, err = e.DecodeOwn() // the engine's own output
+	} else {
+		body, err = e.Validate()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +332,12 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 	}()
 
 	n.regMu.RLock()
-	signers, err := n.reg.Check(e, body)
+	var signers []*registry.Key
+	if integrated {
+		signers, err = n.reg.CheckOwn(e, body)
+	} else {
+		signers, err = n.reg.Check(e, body)
+	}
 	n.regMu.RUnlock()
 	if err != nil {
 		if guarantor.ErrorCode(err) == guarantor.EUnknownKey {

@@ -177,3 +177,44 @@ func TestRestoreMatchesReplay(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckOwnAppliesTheRulesWithoutVerifying: the engine's own entries
+// skip the signature check, not the rules: an unregistered key, a key
+// whose role may not sign the kind, or a revoked key are refused alike.
+func TestCheckOwnAppliesTheRulesWithoutVerifying(t *testing.T) {
+	auth, eng, mon := newKey(t, "authority"), newKey(t, "engine"), newKey(t, "monitor")
+	l := newLog(t, auth)
+	l.must(sign(t, entry.KindKey, keyBody(eng, "engine"), auth.S))
+	l.must(sign(t, entry.KindKey, keyBody(mon, "monitor"), auth.S))
+	tick := func(k key) (*entry.Entry, any) {
+		e, err := entry.Parse(sign(t, entry.KindTick, `{"at":"2025-06-01T00:00:00Z"}`, k.S))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := e.Validate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, body
+	}
+	if e, body := tick(eng); true {
+		if _, err := l.reg.CheckOwn(e, body); err != nil {
+			t.Fatalf("engine's tick: %v", err)
+		}
+	}
+	for name, c := range map[string]struct {
+		k    key
+		code string
+	}{"monitor": {mon, guarantor.EForbidden}, "unregistered": {newKey(t, "stranger"), guarantor.EUnknownKey}} {
+		e, body := tick(c.k)
+		if _, err := l.reg.CheckOwn(e, body); guarantor.ErrorCode(err) != c.code {
+			t.Fatalf("%s: %v, want %s", name, err, c.code)
+		}
+	}
+	l.must(sign(t, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"rotated","effective":"2025-03-01T00:00:00Z"}`, eng.ID), auth.S))
+	if e, body := tick(eng); true {
+		if _, err := l.reg.CheckOwn(e, body); guarantor.ErrorCode(err) != guarantor.ERevoked {
+			t.Fatalf("revoked engine key: %v", err)
+		}
+	}
+}
