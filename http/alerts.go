@@ -1,13 +1,16 @@
 package http
 
 import (
+	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -29,6 +32,47 @@ import (
 // WithAlerts serves the webhook routes from st. Without it they answer
 // 503; the Atom feeds need no alert store.
 func WithAlerts(st *alert.Store) Option { return func(s *Server) { s.alerts = st } }
+
+// WithPrivateWebhooks lets guarantor and party keys point webhooks at
+// loopback and private addresses (tests, closed networks). Without it
+// only an operator may, so that a party's key cannot make the server
+// probe the mission's internal network.
+func WithPrivateWebhooks() Option { return func(s *Server) { s.privateWebhooks = true } }
+
+// publicURL refuses, for callers other than an operator, a webhook URL
+// whose host is or resolves to a loopback, private, link-local,
+// unspecified or multicast address. (Delivery does not re-check, so a
+// name that later resolves elsewhere is the operator's to police.)
+func (s *Server) publicURL(ctx context.Context, c *caller, raw string) error {
+	if c.Role == guarantor.RoleOperator || s.privateWebhooks {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return guarantor.Errorf(guarantor.EInvalid, "url", "url does not parse: %v", err)
+	}
+	host := u.Hostname()
+	var ips []net.IP
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []net.IP{ip}
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return guarantor.Errorf(guarantor.EInvalid, "url", "url host %q does not resolve: %v", host, err)
+		}
+		for _, a := range addrs {
+			ips = append(ips, a.IP)
+		}
+	}
+	for _, ip := range ips {
+		if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+			return guarantor.Errorf(guarantor.EForbidden, "url", "url host %q is a local or private address (%s); only an operator key may send alerts there", host, ip)
+		}
+	}
+	return nil
+}
 
 // FeedEntries is how many obligation revisions an Atom feed lists, the
 // newest first.
@@ -87,20 +131,38 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var req SubscribeRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSubscribeBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSubscribeBody))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.problem(w, r, guarantor.Errorf(guarantor.ETooLarge, "", "the subscription exceeds %d bytes", maxSubscribeBody))
 			return
 		}
+		s.problem(w, r, guarantor.Errorf(guarantor.EInvalid, "", "read the body: %v", err))
+		return
+	}
+	// The body decides where the alerts go: the signature must cover it.
+	if err := checkBody(c, raw); err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	var req SubscribeRequest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
 		s.problem(w, r, guarantor.Errorf(guarantor.EInvalid, "", "the body is not a JSON object {\"url\": ..., \"who\": ...}: %v", err))
 		return
 	}
 	if dec.More() {
 		s.problem(w, r, guarantor.Errorf(guarantor.EInvalid, "", "the body holds more than one JSON value"))
+		return
+	}
+	if err := alert.CheckURL(req.URL); err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	if err := s.publicURL(r.Context(), c, req.URL); err != nil {
+		s.problem(w, r, err)
 		return
 	}
 	switch {

@@ -42,7 +42,7 @@ func newAlertEnv(t *testing.T) *alertEnv {
 	}
 	e.alerts = st
 	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.VKey, AuthorityVKey: e.auth.VKey}
-	e.srv = httptest.NewServer(ghttp.NewServer(e.node, info, t.TempDir(), nil, slog.New(slog.DiscardHandler), ghttp.WithAlerts(st)))
+	e.srv = httptest.NewServer(ghttp.NewServer(e.node, info, t.TempDir(), nil, slog.New(slog.DiscardHandler), ghttp.WithAlerts(st), ghttp.WithPrivateWebhooks()))
 	t.Cleanup(func() {
 		e.srv.Close()
 		_ = st.Close()
@@ -79,7 +79,7 @@ func (e *alertEnv) call(method, path string, signer *key, body string) (int, ght
 	}
 	if signer != nil {
 		p, _, _ := strings.Cut(path, "?")
-		h, err := ghttp.SignRequest(signer.S, method, p, time.Now())
+		h, err := ghttp.SignRequestBody(signer.S, method, p, time.Now(), []byte(body))
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -592,5 +592,67 @@ func TestAtomFeedKeepsTheNewest(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("%d entries\n%q\nwant the newest %d\n%q", len(got), got, len(want), want)
+	}
+}
+
+// TestWebhookSignatureCoversTheBody: a subscription's signed request must
+// name its body's digest, and a captured header replayed with another
+// body (another URL) is refused.
+func TestWebhookSignatureCoversTheBody(t *testing.T) {
+	e := newAlertEnv(t)
+	post := func(header, body string) int {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/v1/webhooks", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := `{"url":"https://alerts.example.org/hook"}`
+	h, _ := ghttp.SignRequestBody(e.ukOps.S, "POST", "/v1/webhooks", time.Now(), []byte(good))
+	if code := post(h, `{"url":"https://attacker.example.net/hook"}`); code != http.StatusUnauthorized {
+		t.Fatalf("replayed with another body: %d", code)
+	}
+	bare, _ := ghttp.SignRequest(e.ukOps.S, "POST", "/v1/webhooks", time.Now())
+	if code := post(bare, good); code != http.StatusUnauthorized {
+		t.Fatalf("no body digest: %d", code)
+	}
+	if code := post(h, good); code != http.StatusCreated {
+		t.Fatalf("the signed body: %d", code)
+	}
+}
+
+// TestWebhooksToPrivateAddressesAreTheOperatorsCall: without
+// WithPrivateWebhooks, a guarantor's key cannot point alerts at a local
+// or private address; an operator's can.
+func TestWebhooksToPrivateAddressesAreTheOperatorsCall(t *testing.T) {
+	e := newAlertEnv(t)
+	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.VKey, AuthorityVKey: e.auth.VKey}
+	strict := httptest.NewServer(ghttp.NewServer(e.node, info, t.TempDir(), nil, slog.New(slog.DiscardHandler), ghttp.WithAlerts(e.alerts)))
+	defer strict.Close()
+	post := func(k key, body string) (int, ghttp.Problem) {
+		req, _ := http.NewRequest("POST", strict.URL+"/v1/webhooks", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		h, _ := ghttp.SignRequestBody(k.S, "POST", "/v1/webhooks", time.Now(), []byte(body))
+		req.Header.Set("Authorization", h)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p ghttp.Problem
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		return resp.StatusCode, p
+	}
+	for _, u := range []string{"http://127.0.0.1:9/hook", "http://10.1.2.3/hook", "http://[::1]/hook", "http://169.254.169.254/latest/meta-data", "http://localhost:8080/x"} {
+		if code, p := post(e.ukOps, fmt.Sprintf(`{"url":%q}`, u)); code != http.StatusForbidden || p.Field != "url" {
+			t.Fatalf("guarantor to %s: %d %+v", u, code, p)
+		}
+	}
+	if code, p := post(e.op, `{"url":"http://10.1.2.3/hook","who":"guarantor:UK"}`); code != http.StatusCreated {
+		t.Fatalf("operator to a private address: %d %+v", code, p)
 	}
 }

@@ -2,7 +2,9 @@ package http
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -39,17 +41,31 @@ const AuthScheme = "Guarantor-Note"
 // server's clock.
 const MaxRequestSkew = 5 * time.Minute
 
-// requestBody is the body of a signed request note.
+// requestBody is the body of a signed request note. BodySHA256, the
+// hex SHA-256 of the request's body, binds the signature to that body:
+// routes whose body decides what happens (a webhook's URL) require it, so
+// that a captured header cannot be replayed with another body.
 type requestBody struct {
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	At     time.Time `json:"at"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	At         time.Time `json:"at"`
+	BodySHA256 string    `json:"body_sha256,omitempty"`
 }
 
 // SignRequest returns the Authorization header value for a request by
 // signer.
 func SignRequest(signer note.Signer, method, path string, at time.Time) (string, error) {
-	b, err := json.Marshal(requestBody{Method: method, Path: path, At: at.UTC().Truncate(time.Second)})
+	return signRequest(signer, requestBody{Method: method, Path: path, At: at.UTC().Truncate(time.Second)})
+}
+
+// SignRequestBody is SignRequest bound to the request's body as well.
+func SignRequestBody(signer note.Signer, method, path string, at time.Time, body []byte) (string, error) {
+	sum := sha256.Sum256(body)
+	return signRequest(signer, requestBody{Method: method, Path: path, At: at.UTC().Truncate(time.Second), BodySHA256: hex.EncodeToString(sum[:])})
+}
+
+func signRequest(signer note.Signer, rb requestBody) (string, error) {
+	b, err := json.Marshal(rb)
 	if err != nil {
 		return "", err
 	}
@@ -64,6 +80,21 @@ func SignRequest(signer note.Signer, method, path string, at time.Time) (string,
 type caller struct {
 	ID   string
 	Role guarantor.Role
+	// BodySHA256 is the body digest the request note names, if any.
+	BodySHA256 string
+}
+
+// checkBody reads the request body (at most limit bytes) and checks it
+// against the digest the caller's note names, which it requires.
+func checkBody(c *caller, body []byte) error {
+	if c.BodySHA256 == "" {
+		return guarantor.Errorf(guarantor.EUnauthenticated, "Authorization", "this request's note must name its body's SHA-256 (body_sha256), so that the signature covers the body")
+	}
+	sum := sha256.Sum256(body)
+	if hex.EncodeToString(sum[:]) != c.BodySHA256 {
+		return guarantor.Errorf(guarantor.EUnauthenticated, "Authorization", "the request note names another body (body_sha256 does not match)")
+	}
+	return nil
 }
 
 // authenticate checks the request's signature. It returns nil, nil for a
@@ -114,7 +145,7 @@ func checkRequestNote(reg *registry.Registry, msg []byte, method, path string, n
 	sig := n.Sigs[0]
 	id := entry.KeyID(sig.Name, sig.Hash)
 	if v := reg.Authority(); sig.Name == v.Name() && sig.Hash == v.KeyHash() {
-		return &caller{ID: id, Role: "authority"}, nil
+		return &caller{ID: id, Role: "authority", BodySHA256: b.BodySHA256}, nil
 	}
 	k, ok := reg.Key(id)
 	if !ok {
@@ -126,7 +157,7 @@ func checkRequestNote(reg *registry.Registry, msg []byte, method, path string, n
 	if now.Before(k.NotBefore) || now.After(k.NotAfter) {
 		return nil, guarantor.Errorf(guarantor.EOutOfWindow, "Authorization", "key %s is not valid now", id)
 	}
-	return &caller{ID: id, Role: k.Role}, nil
+	return &caller{ID: id, Role: k.Role, BodySHA256: b.BodySHA256}, nil
 }
 
 // requireRole authenticates the request and checks the caller's role is

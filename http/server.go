@@ -94,8 +94,11 @@ type Server struct {
 	metrics   *prometheus.Registry
 	blobs     *blob.Store
 	testimony *testimony
-	alerts    *alert.Store     // nil: no webhooks
-	clock     func() time.Time // nil: time.Now
+	alerts    *alert.Store // nil: no webhooks
+	// privateWebhooks lets non-operators point webhooks at local and
+	// private addresses (WithPrivateWebhooks).
+	privateWebhooks bool
+	clock           func() time.Time // nil: time.Now
 }
 
 // NewServer returns a handler for n. logDir is the log's directory, whose
