@@ -56,6 +56,70 @@ type Agreement struct {
 	// (every party), or "majority" (every party and more than half of the
 	// guarantors it binds).
 	AmendmentQuorum string `json:"amendment_quorum,omitempty"`
+	// Coalition names the collective guarantor group whose members
+	// pledge and deploy capabilities.
+	Coalition string `json:"coalition,omitempty"`
+	// Capabilities extends the built-in taxonomy (see Capabilities).
+	Capabilities []Capability `json:"capabilities,omitempty"`
+	// Requirements say what the coalition must hold, per sector and period.
+	Requirements []Requirement `json:"requirements,omitempty"`
+}
+
+// Capability is a kind of contribution and the unit it is counted in.
+// Economic capabilities are amounts of money.
+type Capability struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Unit     string `json:"unit"`
+	Economic bool   `json:"economic,omitempty"`
+}
+
+// Capabilities is the built-in taxonomy of the coalition's contributions,
+// military and economic; an agreement may add its own.
+var Capabilities = []Capability{
+	{ID: "air_policing", Title: "Air policing", Unit: "aircraft"},
+	{ID: "air_missile_defence", Title: "Integrated air and missile defence", Unit: "batteries"},
+	{ID: "isr_satellite", Title: "ISR and satellite imagery", Unit: "tasking hours per day"},
+	{ID: "intelligence_sharing", Title: "Intelligence sharing", Unit: "arrangements"},
+	{ID: "maritime_demining", Title: "Maritime demining", Unit: "vessels"},
+	{ID: "land_demining", Title: "Land demining", Unit: "teams"},
+	{ID: "training_mission", Title: "Training mission", Unit: "trainers"},
+	{ID: "reassurance_force", Title: "Reassurance force", Unit: "troops"},
+	{ID: "logistics", Title: "Logistics", Unit: "units"},
+	{ID: "medical", Title: "Medical support", Unit: "field hospitals"},
+	{ID: "cyber_defence", Title: "Cyber defence", Unit: "teams"},
+	{ID: "monitoring_support", Title: "Monitoring support", Unit: "monitors"},
+	{ID: "reconstruction_support", Title: "Reconstruction support", Unit: "EUR", Economic: true},
+	{ID: "budget_support", Title: "Budget support", Unit: "EUR", Economic: true},
+	{ID: "military_aid", Title: "Military aid package", Unit: "EUR", Economic: true},
+	{ID: "training_programme", Title: "Long-term training programme", Unit: "EUR", Economic: true},
+}
+
+// Capability returns the capability id names, from the agreement's own
+// list or the built-in taxonomy.
+func (a *Agreement) Capability(id string) (Capability, bool) {
+	for _, c := range a.Capabilities {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	for _, c := range Capabilities {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Capability{}, false
+}
+
+// Requirement is what the coalition must hold of a capability in a
+// sector (a zone of the agreement) over a period.
+type Requirement struct {
+	Sector     string    `json:"sector"`
+	Capability string    `json:"capability"`
+	Quantity   float64   `json:"quantity"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	Readiness  string    `json:"readiness,omitempty"`
 }
 
 // Party is a side bound by an agreement.
@@ -314,6 +378,32 @@ func (a *Agreement) check() error {
 			return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("/limits/%d/line", i), "limit %s measures from line %q, which the agreement does not define", l.ID, l.Line)
 		}
 	}
+	if a.Coalition != "" {
+		if g := a.guarantor(a.Coalition); g == nil || g.Kind != Collective {
+			return guarantor.Errorf(guarantor.EInvalid, "/coalition", "coalition %q is not a collective guarantor group of this agreement", a.Coalition)
+		}
+	}
+	zones := map[string]bool{}
+	for _, z := range a.Zones {
+		zones[z.ID] = true
+	}
+	for i, c := range a.Capabilities {
+		if err := unique(fmt.Sprintf("/capabilities/%d/id", i), "capability", c.ID); err != nil {
+			return err
+		}
+	}
+	for i, r := range a.Requirements {
+		ptr := fmt.Sprintf("/requirements/%d", i)
+		if !zones[r.Sector] {
+			return guarantor.Errorf(guarantor.EInvalid, ptr+"/sector", "sector %q is not a zone of this agreement", r.Sector)
+		}
+		if _, ok := a.Capability(r.Capability); !ok {
+			return guarantor.Errorf(guarantor.EInvalid, ptr+"/capability", "capability %q is neither built in nor defined by this agreement", r.Capability)
+		}
+		if !r.To.After(r.From) {
+			return guarantor.Errorf(guarantor.EInvalid, ptr+"/to", "the period ends before it starts")
+		}
+	}
 	for i, t := range a.Triggers {
 		if err := unique(fmt.Sprintf("/triggers/%d/id", i), "trigger", t.ID); err != nil {
 			return err
@@ -472,4 +562,48 @@ func (a *Agreement) Quorum(roles []string) (ok bool, missing string) {
 		return false, strings.Join(lack, ", ")
 	}
 	return true, ""
+}
+
+// The coalition's kinds (issue 7).
+const (
+	// KindPledge is a contributing state's promise of a capability.
+	KindPledge Kind = "pledge"
+	// KindDeployment reports a pledged capability in place, or withdrawn.
+	KindDeployment Kind = "deployment"
+)
+
+// Readiness levels of a pledged capability.
+var Readiness = []string{"high", "medium", "low"}
+
+// Pledge is the body of a pledge entry, signed by the contributing
+// state's key (role guarantor:ID, a member of the agreement's coalition).
+// A later pledge with the same id by the same contributor replaces it.
+type Pledge struct {
+	ID         string    `json:"id"`
+	At         time.Time `json:"at"`
+	Agreement  string    `json:"agreement"`
+	Capability string    `json:"capability"`
+	Quantity   float64   `json:"quantity"`
+	// Currency, for an economic capability: the ISO 4217 code of Quantity.
+	Currency  string    `json:"currency,omitempty"`
+	Sector    string    `json:"sector"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	Readiness string    `json:"readiness,omitempty"`
+	Caveats   []string  `json:"caveats,omitempty"`
+	Text      string    `json:"text,omitempty"`
+}
+
+// Caveats a contributor may attach to a pledge.
+var Caveats = []string{"no_combat_troops", "air_only", "sea_only", "outside_50km_of_line", "outside_100km_of_line", "no_deployment_in_ukraine", "national_command_only", "training_only"}
+
+// Deployment is the body of a deployment entry: what of a pledge is in
+// place (or was withdrawn), reported by the contributor's key.
+type Deployment struct {
+	ID       string    `json:"id"`
+	At       time.Time `json:"at"`
+	Pledge   string    `json:"pledge"`
+	Quantity float64   `json:"quantity"`
+	Status   string    `json:"status"` // deployed, withdrawn, disbursed
+	Text     string    `json:"text,omitempty"`
 }

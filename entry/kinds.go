@@ -38,7 +38,7 @@ var schemaFS embed.FS
 var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true,
 	KindVerification: true, KindIncident: true, KindTick: true,
 	KindAgreement: true, KindDetermination: true, KindObligation: true, KindResponse: true,
-	KindAmendment: true, KindSanction: true}
+	KindAmendment: true, KindSanction: true, KindPledge: true, KindDeployment: true}
 
 var printer = message.NewPrinter(language.English)
 
@@ -171,6 +171,14 @@ func (e *Entry) Validate() (any, error) {
 		return b, nil
 	case KindSanction:
 		return decodeAs[Sanction](e)
+	case KindPledge:
+		b, err := decodeAs[Pledge](e)
+		if err == nil && !b.To.After(b.From) {
+			err = guarantor.Errorf(guarantor.EInvalid, "/to", "the pledge's period ends before it starts")
+		}
+		return b, err
+	case KindDeployment:
+		return decodeAs[Deployment](e)
 	case KindDetermination:
 		return decodeAs[Determination](e)
 	case KindObligation:
@@ -335,6 +343,10 @@ func Time(body any) (time.Time, bool) {
 	case *Response:
 		return b.At, true
 	case *Sanction:
+		return b.At, true
+	case *Pledge:
+		return b.At, true
+	case *Deployment:
 		return b.At, true
 	}
 	return time.Time{}, false

@@ -23,7 +23,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -357,6 +359,11 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 			return nil, err
 		}
 	}
+	if pl, ok := body.(*entry.Pledge); ok {
+		if err := n.checkPledge(ctx, pl, signers); err != nil {
+			return nil, err
+		}
+	}
 	ids := make([]string, 0, len(signers))
 	for _, k := range signers {
 		ids = append(ids, k.ID)
@@ -462,6 +469,62 @@ func (n *Node) checkResponse(ctx context.Context, r *entry.Response, signers []*
 	case o.Status == entry.ObligationMissed && r.Answer == entry.AnswerFulfilled:
 	default:
 		return guarantor.Errorf(guarantor.EConflict, "/answer", "obligation %d is %s; a %s answer changes nothing", o.ID, o.Status, r.Answer)
+	}
+	return nil
+}
+
+// checkPledge refuses a pledge to an agreement that is not logged, by a
+// state that is not a member of its coalition, of a capability neither
+// built in nor defined by it, for a sector it does not define, outside
+// its period, or without the currency an economic capability needs.
+func (n *Node) checkPledge(ctx context.Context, p *entry.Pledge, signers []*registry.Key) error {
+	rows, err := n.store.Agreements(ctx)
+	if err != nil {
+		return fmt.Errorf("node: read agreements: %w", err)
+	}
+	var a *entry.Agreement
+	for i := range rows {
+		if d := &rows[i].Agreement; d.ID == p.Agreement && (a == nil || d.Version > a.Version) {
+			a = d
+		}
+	}
+	if a == nil {
+		return guarantor.Errorf(guarantor.EInvalid, "/agreement", "no agreement %q is logged", p.Agreement)
+	}
+	if a.Coalition == "" {
+		return guarantor.Errorf(guarantor.EInvalid, "/agreement", "agreement %s has no coalition to pledge to", a.ID)
+	}
+	members, _ := a.Debtors(a.Coalition)
+	for _, k := range signers {
+		if !slices.Contains(members, string(k.Role)) {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s, which is not a member of %s's coalition %s (%s)", k.ID, k.Role, a.ID, a.Coalition, strings.Join(members, ", "))
+		}
+	}
+	c, ok := a.Capability(p.Capability)
+	if !ok {
+		return guarantor.Errorf(guarantor.EInvalid, "/capability", "capability %q is neither built in nor defined by agreement %s", p.Capability, a.ID)
+	}
+	if c.Economic && p.Currency == "" {
+		return guarantor.Errorf(guarantor.EInvalid, "/currency", "%s is economic support: give the amount's currency (ISO 4217, e.g. EUR)", c.ID)
+	}
+	if !c.Economic && p.Currency != "" {
+		return guarantor.Errorf(guarantor.EInvalid, "/currency", "%s is counted in %s, not in money", c.ID, c.Unit)
+	}
+	known := false
+	var zones []string
+	for _, z := range a.Zones {
+		zones = append(zones, z.ID)
+		known = known || z.ID == p.Sector
+	}
+	if !known {
+		return guarantor.Errorf(guarantor.EInvalid, "/sector", "sector %q is not a zone of agreement %s (%s)", p.Sector, a.ID, strings.Join(zones, ", "))
+	}
+	if p.From.Before(a.Effective) || (a.Expires != nil && p.To.After(*a.Expires)) {
+		end := "open-ended"
+		if a.Expires != nil {
+			end = a.Expires.Format(time.RFC3339)
+		}
+		return guarantor.Errorf(guarantor.EInvalid, "/from", "the pledge's period %s to %s lies outside agreement %s's, %s to %s", p.From.Format(time.RFC3339), p.To.Format(time.RFC3339), a.ID, a.Effective.Format(time.RFC3339), end)
 	}
 	return nil
 }

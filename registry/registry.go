@@ -206,6 +206,10 @@ func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 		if !strings.HasPrefix(string(k.Role), "party:") && !strings.HasPrefix(string(k.Role), "guarantor:") {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by parties and guarantors only", k.ID, k.Role, kind)
 		}
+	case entry.KindPledge, entry.KindDeployment:
+		if !strings.HasPrefix(string(k.Role), "guarantor:") {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by a contributing state's guarantor key", k.ID, k.Role, kind)
+		}
 	case entry.KindSanction:
 		if !strings.HasPrefix(string(k.Role), "guarantor:") {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; sanctions are stated by a sanctioning authority's guarantor key only", k.ID, k.Role)

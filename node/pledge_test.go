@@ -1,0 +1,77 @@
+package node_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/guarantor/guarantor"
+	"github.com/guarantor/guarantor/entry"
+)
+
+// TestBadPledgesAreRefused: a pledge must name a logged agreement with a
+// coalition, be signed by a member of it, name a known capability and one
+// of the agreement's zones, lie within its period, and give a currency
+// exactly when the capability is money. Each refusal names the field.
+func TestBadPledgesAreRefused(t *testing.T) {
+	f, _ := engineFixture(t)
+	keys := map[string]key{}
+	for _, role := range []string{"party:UA", "party:RU", "guarantor:UK", "guarantor:FR", "guarantor:US"} {
+		keys[role] = newKey(t, strings.ReplaceAll(role, ":", "."))
+		f.must(f.sign(entry.KindKey, fmt.Sprintf(`{"vkey":%q,"role":%q,"not_before":"2020-01-01T00:00:00Z","not_after":"2099-01-01T00:00:00Z"}`, keys[role].VKey, role), f.auth))
+	}
+	doc := `{"id":"fw","version":1,"title":"Framework","effective":"2026-01-01T00:00:00Z","expires":"2036-01-01T00:00:00Z",` +
+		`"parties":[{"id":"UA","name":"Ukraine"},{"id":"RU","name":"Russia"}],` +
+		`"guarantors":[{"id":"COALITION","name":"Coalition","kind":"collective","members":["UK","FR"]},{"id":"US","name":"United States","kind":"bilateral","beneficiary":"UA"}],` +
+		`"coalition":"COALITION","capabilities":[{"id":"bridging","title":"Bridging","unit":"bridges"}],` +
+		`"zones":[{"id":"north","kind":"security_zone","geometry":{"type":"Polygon","coordinates":[[[37,48],[38,48],[38,49],[37,49],[37,48]]]}}],` +
+		`"requirements":[{"sector":"north","capability":"land_demining","quantity":4,"from":"2026-01-01T00:00:00Z","to":"2027-01-01T00:00:00Z"}],` +
+		`"triggers":[{"id":"t","title":"T","when":"false","obligations":[{"who":"US","action":"consult","within":"1d"}]}]}`
+	raw := f.sign(entry.KindAgreement, doc, keys["party:UA"])
+	for _, r := range []string{"party:RU", "guarantor:UK", "guarantor:FR", "guarantor:US"} {
+		raw, _ = entry.Cosign(raw, keys[r].S)
+	}
+	f.must(raw)
+	pledge := func(mod func(map[string]any)) string {
+		p := map[string]any{"id": "uk-1", "at": "2026-02-01T00:00:00Z", "agreement": "fw", "capability": "land_demining", "quantity": 2,
+			"sector": "north", "from": "2026-03-01T00:00:00Z", "to": "2026-09-01T00:00:00Z", "readiness": "high", "caveats": []string{"no_combat_troops"}}
+		mod(p)
+		b, _ := entry.MarshalBody(p)
+		return string(b)
+	}
+	for _, c := range []struct {
+		name   string
+		mod    func(map[string]any)
+		signer string
+		field  string
+		says   string
+	}{
+		{"unknown capability", func(p map[string]any) { p["capability"] = "space_lasers" }, "guarantor:UK", "/capability", `capability "space_lasers" is neither built in nor defined`},
+		{"not a coalition member", func(map[string]any) {}, "guarantor:US", "signature", "not a member of fw's coalition COALITION (guarantor:UK, guarantor:FR)"},
+		{"a party", func(map[string]any) {}, "party:UA", "signature", "signed by a contributing state's guarantor key"},
+		{"before the agreement", func(p map[string]any) { p["from"] = "2025-06-01T00:00:00Z" }, "guarantor:UK", "/from", "outside agreement fw's"},
+		{"after it expires", func(p map[string]any) { p["to"] = "2037-01-01T00:00:00Z" }, "guarantor:UK", "/from", "outside agreement fw's"},
+		{"unknown sector", func(p map[string]any) { p["sector"] = "south" }, "guarantor:UK", "/sector", `sector "south" is not a zone of agreement fw (north)`},
+		{"unknown agreement", func(p map[string]any) { p["agreement"] = "other" }, "guarantor:UK", "/agreement", `no agreement "other"`},
+		{"money without currency", func(p map[string]any) { p["capability"] = "budget_support" }, "guarantor:UK", "/currency", "give the amount's currency"},
+		{"currency for troops", func(p map[string]any) { p["currency"] = "EUR" }, "guarantor:UK", "/currency", "counted in teams"},
+		{"period backwards", func(p map[string]any) { p["to"] = "2026-02-01T00:00:00Z" }, "guarantor:UK", "/to", "ends before it starts"},
+		{"unknown caveat", func(p map[string]any) { p["caveats"] = []string{"fair_weather_only"} }, "guarantor:UK", "/caveats/0", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.submit(f.sign(entry.KindPledge, pledge(c.mod), keys[c.signer]))
+			var ge *guarantor.Error
+			if !errors.As(err, &ge) || ge.Field != c.field || !strings.Contains(ge.Message, c.says) {
+				t.Fatalf("got %v, want field %s saying %q", err, c.field, c.says)
+			}
+		})
+	}
+	// Good ones: troops by a member, money with its currency, and a
+	// capability the agreement defines.
+	f.must(f.sign(entry.KindPledge, pledge(func(map[string]any) {}), keys["guarantor:UK"]))
+	f.must(f.sign(entry.KindPledge, pledge(func(p map[string]any) {
+		p["id"], p["capability"], p["quantity"], p["currency"] = "fr-1", "budget_support", 250_000_000, "EUR"
+	}), keys["guarantor:FR"]))
+	f.must(f.sign(entry.KindPledge, pledge(func(p map[string]any) { p["id"], p["capability"] = "fr-2", "bridging" }), keys["guarantor:FR"]))
+}
