@@ -1,0 +1,220 @@
+// Package coalition computes the coalition of the willing's coverage:
+// per sector, capability and month, what an agreement requires, what its
+// members pledged and what they report deployed (for economic support:
+// pledged and disbursed), the gaps sorted by severity, and each
+// contributor's ratio of deployed to pledged. It is pure and
+// deterministic, like the rest of the engine: the same entries in the
+// same order give the same coverage, byte for byte once encoded.
+package coalition
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/guarantor/guarantor/entry"
+)
+
+// State is what the coalition's entries have said so far.
+type State struct {
+	pledges map[string]*pledge // by contributor NUL pledge id
+}
+
+type pledge struct {
+	contributor string // the role, e.g. guarantor:UK
+	p           entry.Pledge
+	reports     []report // deployment reports, in log order
+}
+
+type report struct {
+	at       time.Time
+	quantity float64 // in place from at on (0 once withdrawn)
+	paid     bool    // a disbursement of economic support: adds up
+}
+
+// New returns an empty state.
+func New() *State { return &State{pledges: map[string]*pledge{}} }
+
+// Pledge records a pledge by contributor (its role); a later pledge with
+// the same id replaces it and keeps its deployment reports.
+func (s *State) Pledge(contributor string, p entry.Pledge) {
+	k := contributor + "\x00" + p.ID
+	if old := s.pledges[k]; old != nil {
+		old.p = p
+		return
+	}
+	s.pledges[k] = &pledge{contributor: contributor, p: p}
+}
+
+// Deploy records a deployment report by contributor on one of its own
+// pledges. A report on a pledge the contributor never made is refused.
+func (s *State) Deploy(contributor string, d entry.Deployment) error {
+	p := s.pledges[contributor+"\x00"+d.Pledge]
+	if p == nil {
+		return fmt.Errorf("coalition: %s made no pledge %q", contributor, d.Pledge)
+	}
+	r := report{at: d.At, quantity: d.Quantity}
+	switch d.Status {
+	case "withdrawn":
+		r.quantity = 0
+	case "disbursed":
+		r.paid = true
+	}
+	p.reports = append(p.reports, r)
+	return nil
+}
+
+// Cell is the coverage of one capability in one sector in one month.
+type Cell struct {
+	Sector     string  `json:"sector"`
+	Capability string  `json:"capability"`
+	Month      string  `json:"month"` // YYYY-MM
+	Required   float64 `json:"required"`
+	Pledged    float64 `json:"pledged"`
+	Deployed   float64 `json:"deployed"` // in place at mid-month; for money, disbursed by then
+}
+
+// Gap is a cell where what is deployed falls short of what is required.
+type Gap struct {
+	Cell
+	Shortfall float64 `json:"shortfall"` // required - deployed
+	Severity  float64 `json:"severity"`  // shortfall / required, 0..1
+}
+
+// months lists the first day of every month from from to to (UTC).
+func months(from, to time.Time) []time.Time {
+	var out []time.Time
+	m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for ; m.Before(to); m = m.AddDate(0, 1, 0) {
+		out = append(out, m)
+	}
+	return out
+}
+
+// Coverage returns the cells of every sector and capability the
+// agreement requires or members pledged, for every month from from to
+// to, ordered by sector, capability and month. A requirement or pledge
+// counts in a month when it holds at mid-month (the 15th, 00:00 UTC);
+// what is deployed is the latest report at or before then.
+func (s *State) Coverage(a *entry.Agreement, from, to time.Time) []Cell {
+	type key struct{ sector, capability, month string }
+	cells := map[key]*Cell{}
+	get := func(sector, capability, month string) *Cell {
+		k := key{sector, capability, month}
+		if cells[k] == nil {
+			cells[k] = &Cell{Sector: sector, Capability: capability, Month: month}
+		}
+		return cells[k]
+	}
+	for _, m := range months(from, to) {
+		mid := m.AddDate(0, 0, 14)
+		month := m.Format("2006-01")
+		for _, r := range a.Requirements {
+			if !mid.Before(r.From) && mid.Before(r.To) {
+				get(r.Sector, r.Capability, month).Required += r.Quantity
+			}
+		}
+		for _, p := range s.sorted() {
+			if p.p.Agreement != a.ID || mid.Before(p.p.From) || !mid.Before(p.p.To) {
+				continue
+			}
+			c := get(p.p.Sector, p.p.Capability, month)
+			c.Pledged += p.p.Quantity
+			c.Deployed += p.deployedAt(mid)
+		}
+	}
+	out := make([]Cell, 0, len(cells))
+	for _, c := range cells {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(x, y Cell) int {
+		return cmp.Or(cmp.Compare(x.Sector, y.Sector), cmp.Compare(x.Capability, y.Capability), cmp.Compare(x.Month, y.Month))
+	})
+	return out
+}
+
+// sorted returns the pledges in a fixed order (contributor, then id), so
+// that floating-point sums do not depend on map order.
+func (s *State) sorted() []*pledge {
+	keys := make([]string, 0, len(s.pledges))
+	for k := range s.pledges {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]*pledge, len(keys))
+	for i, k := range keys {
+		out[i] = s.pledges[k]
+	}
+	return out
+}
+
+// deployedAt is what the pledge has in place at t: the latest report at
+// or before t, or for economic support the sum disbursed by then.
+func (p *pledge) deployedAt(t time.Time) float64 {
+	var q float64
+	for _, r := range p.reports {
+		if r.at.After(t) {
+			continue
+		}
+		if r.paid {
+			q += r.quantity
+		} else {
+			q = r.quantity
+		}
+	}
+	return q
+}
+
+// Gaps returns the cells short of their requirement, the most severe
+// first (then by sector, capability and month).
+func Gaps(cells []Cell) []Gap {
+	var out []Gap
+	for _, c := range cells {
+		if c.Required > 0 && c.Deployed < c.Required {
+			short := c.Required - c.Deployed
+			out = append(out, Gap{Cell: c, Shortfall: short, Severity: short / c.Required})
+		}
+	}
+	slices.SortStableFunc(out, func(x, y Gap) int { return cmp.Compare(y.Severity, x.Severity) })
+	return out
+}
+
+// Ratio is a contributor's deployed-to-pledged record, summed over its
+// pledges' quantities at a moment (money and units are not mixed: one
+// ratio per capability unit would be finer; this is the headline).
+type Ratio struct {
+	Contributor string  `json:"contributor"`
+	Pledged     float64 `json:"pledged"`
+	Deployed    float64 `json:"deployed"`
+	Ratio       float64 `json:"ratio"` // deployed / pledged
+}
+
+// Ratios returns each contributor's military pledges in force at t and
+// what of them is deployed then, ordered by contributor. Economic support
+// is left out (see Coverage for pledged vs disbursed).
+func (s *State) Ratios(a *entry.Agreement, t time.Time) []Ratio {
+	by := map[string]*Ratio{}
+	for _, p := range s.sorted() {
+		c, _ := a.Capability(p.p.Capability)
+		if p.p.Agreement != a.ID || c.Economic || t.Before(p.p.From) || !t.Before(p.p.To) {
+			continue
+		}
+		r := by[p.contributor]
+		if r == nil {
+			r = &Ratio{Contributor: p.contributor}
+			by[p.contributor] = r
+		}
+		r.Pledged += p.p.Quantity
+		r.Deployed += p.deployedAt(t)
+	}
+	out := make([]Ratio, 0, len(by))
+	for _, r := range by {
+		if r.Pledged > 0 {
+			r.Ratio = r.Deployed / r.Pledged
+		}
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(x, y Ratio) int { return cmp.Compare(x.Contributor, y.Contributor) })
+	return out
+}
