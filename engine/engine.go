@@ -21,6 +21,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/guarantor/guarantor/engine/coalition"
 	"github.com/guarantor/guarantor/engine/fusion"
 	"github.com/guarantor/guarantor/entry"
 )
@@ -105,6 +106,7 @@ type Engine struct {
 	obligations map[uint64]*obligation         // open, or missed and still answerable
 	sanctions   map[string]*sanction           // by id: the latest statement, snap-backs applied
 	byHour      map[int64]map[uint64]*incident // open incidents by the hour of their latest report
+	coalition   *coalition.State               // pledges and deployments
 }
 
 type absorbedBy struct {
@@ -142,7 +144,7 @@ func New(cfg Config) *Engine {
 		owner: map[uint64]uint64{}, buckets: map[int64][]fusion.Obs{},
 		roles: map[string]string{}, agreements: map[string][]*agreementVersion{},
 		lastFired: map[string]int64{}, obligations: map[uint64]*obligation{}, sanctions: map[string]*sanction{},
-		byHour: map[int64]map[uint64]*incident{},
+		byHour: map[int64]map[uint64]*incident{}, coalition: coalition.New(),
 	}
 }
 
@@ -183,8 +185,22 @@ func (e *Engine) Apply(in Input) ([]Derived, error) {
 			return nil, err
 		}
 	case *entry.Tick:
+		before := e.now
 		e.advance(b.At.Unix())
 		if err := e.settleDue(in); err != nil {
+			return nil, err
+		}
+		if err := e.newMonth(in, before); err != nil {
+			return nil, err
+		}
+	case *entry.Pledge:
+		e.advance(b.At.Unix())
+		if err := e.pledge(in, b); err != nil {
+			return nil, err
+		}
+	case *entry.Deployment:
+		e.advance(b.At.Unix())
+		if err := e.deploy(in, b); err != nil {
 			return nil, err
 		}
 	case *entry.KeyBody:

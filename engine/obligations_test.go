@@ -71,6 +71,10 @@ func (w *world) apply(body any, signer string) []engine.Derived {
 		in.Kind = entry.KindResponse
 	case *entry.Sanction:
 		in.Kind = entry.KindSanction
+	case *entry.Pledge:
+		in.Kind = entry.KindPledge
+	case *entry.Deployment:
+		in.Kind = entry.KindDeployment
 	}
 	w.next++
 	w.inputs = append(w.inputs, in)
@@ -331,6 +335,8 @@ func decodeAny(t *testing.T, text string) any {
 		body = &entry.Determination{}
 	case "guarantor.v1/obligation":
 		body = &entry.Obligation{}
+	case "guarantor.v1/coverage":
+		body = &entry.Coverage{}
 	default:
 		t.Fatalf("derived kind %q", lines[0])
 	}
@@ -461,5 +467,52 @@ func TestSnapBack(t *testing.T) {
 	got := w.latest()[ob.ID]
 	if got.Status != entry.ObligationFulfilled || len(got.Reimposed) != 1 || got.Reimposed[0] != "uk-1" {
 		t.Fatalf("after the fulfilment: %+v", got)
+	}
+}
+
+// TestCoverageSnapshots: pledges and deployments by coalition members
+// produce coverage entries for the month; a report on someone else's
+// pledge changes nothing; a tick into a new month logs the new month's
+// coverage; and it all replays.
+func TestCoverageSnapshots(t *testing.T) {
+	w := newWorld(t)
+	var a entry.Agreement
+	if err := json.Unmarshal([]byte(testAgreement), &a); err != nil {
+		t.Fatal(err)
+	}
+	a.ID, a.Coalition = "coal", "coalition"
+	a.Requirements = []entry.Requirement{{Sector: "sz", Capability: "land_demining", Quantity: 4, From: t0.AddDate(0, -1, 0), To: t0.AddDate(1, 0, 0)}}
+	w.apply(&a, w.keys["party:UA"])
+	coverage := func() *entry.Coverage {
+		var last *entry.Coverage
+		for _, d := range w.all {
+			if d.Kind == entry.KindCoverage {
+				last = decodeAny(t, d.Text).(*entry.Coverage)
+			}
+		}
+		return last
+	}
+	p := &entry.Pledge{ID: "uk-1", At: t0, Agreement: "coal", Capability: "land_demining", Quantity: 3, Sector: "sz", From: t0.AddDate(0, 0, -20), To: t0.AddDate(0, 6, 0)}
+	w.apply(p, w.keys["guarantor:UK"])
+	c := coverage()
+	if c == nil || c.Month != "2021-06" || len(c.Cells) != 1 || c.Cells[0].Pledged != 3 || c.Cells[0].Deployed != 0 || c.Cells[0].Shortfall != 4 {
+		t.Fatalf("after the pledge: %+v", c)
+	}
+	w.apply(&entry.Deployment{ID: "d1", At: t0.Add(time.Hour), Pledge: "uk-1", Quantity: 3, Status: "deployed"}, w.keys["guarantor:UK"])
+	// Reported on 1 June: in place by mid-month, which the month counts.
+	if c := coverage(); c.Cells[0].Deployed != 3 || c.Cells[0].Shortfall != 1 || len(c.Ratios) != 1 || c.Ratios[0].Contributor != "guarantor:UK" {
+		t.Fatalf("after the deployment: %+v", c)
+	}
+	n := len(w.all)
+	w.apply(&entry.Deployment{ID: "d2", At: t0.Add(2 * time.Hour), Pledge: "uk-1", Status: "withdrawn"}, w.keys["guarantor:FR"])
+	if len(w.all) != n {
+		t.Fatal("FR's report on UK's pledge changed the coverage")
+	}
+	if !w.e.HasPledge("guarantor:UK", "uk-1") || w.e.HasPledge("guarantor:FR", "uk-1") {
+		t.Fatal("HasPledge")
+	}
+	w.tick(t0.AddDate(0, 1, 0))
+	if c := coverage(); c.Month != "2021-07" || c.Cells[0].Deployed != 3 {
+		t.Fatalf("the new month: %+v", c)
 	}
 }

@@ -607,3 +607,39 @@ type Deployment struct {
 	Status   string    `json:"status"` // deployed, withdrawn, disbursed
 	Text     string    `json:"text,omitempty"`
 }
+
+// KindCoverage is the engine's snapshot of the coalition's coverage of an
+// agreement for the current month, derived whenever a pledge or
+// deployment changes it and when a new month begins.
+const KindCoverage Kind = "coverage"
+
+// Coverage is the body of a coverage entry.
+type Coverage struct {
+	Seq       uint64          `json:"seq"`
+	Agreement string          `json:"agreement"`
+	Version   int             `json:"version"`
+	At        time.Time       `json:"at"`
+	Month     string          `json:"month"`
+	Cells     []CoverageCell  `json:"cells"`
+	Ratios    []CoverageRatio `json:"ratios"`
+	Inputs    []Ref           `json:"inputs"`
+}
+
+// CoverageCell is required, pledged and deployed (or disbursed) for one
+// capability in one sector in the month; Shortfall is required minus
+// deployed when positive.
+type CoverageCell struct {
+	Sector     string  `json:"sector"`
+	Capability string  `json:"capability"`
+	Required   float64 `json:"required"`
+	Pledged    float64 `json:"pledged"`
+	Deployed   float64 `json:"deployed"`
+	Shortfall  float64 `json:"shortfall,omitempty"`
+}
+
+// CoverageRatio is one contributor's deployed-to-pledged record.
+type CoverageRatio struct {
+	Contributor string  `json:"contributor"`
+	Pledged     float64 `json:"pledged"`
+	Deployed    float64 `json:"deployed"`
+}

@@ -21,7 +21,7 @@ const (
 // which replay must reproduce byte for byte. A tick is signed by the
 // engine too, but it is an input: the engine cannot predict it.
 func Derived(k Kind) bool {
-	return k == KindIncident || k == KindDetermination || k == KindObligation
+	return k == KindIncident || k == KindDetermination || k == KindObligation || k == KindCoverage
 }
 
 // DerivedSeq returns the seq of a derived entry's body.
@@ -32,6 +32,8 @@ func DerivedSeq(body any) (uint64, bool) {
 	case *Determination:
 		return b.Seq, true
 	case *Obligation:
+		return b.Seq, true
+	case *Coverage:
 		return b.Seq, true
 	}
 	return 0, false

@@ -38,7 +38,7 @@ var schemaFS embed.FS
 var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true,
 	KindVerification: true, KindIncident: true, KindTick: true,
 	KindAgreement: true, KindDetermination: true, KindObligation: true, KindResponse: true,
-	KindAmendment: true, KindSanction: true, KindPledge: true, KindDeployment: true}
+	KindAmendment: true, KindSanction: true, KindPledge: true, KindDeployment: true, KindCoverage: true}
 
 var printer = message.NewPrinter(language.English)
 
@@ -179,6 +179,8 @@ func (e *Entry) Validate() (any, error) {
 		return b, err
 	case KindDeployment:
 		return decodeAs[Deployment](e)
+	case KindCoverage:
+		return decodeAs[Coverage](e)
 	case KindDetermination:
 		return decodeAs[Determination](e)
 	case KindObligation:
@@ -210,6 +212,8 @@ func (e *Entry) DecodeOwn() (any, error) {
 		return decodeAs[Determination](e)
 	case KindObligation:
 		return decodeAs[Obligation](e)
+	case KindCoverage:
+		return decodeAs[Coverage](e)
 	}
 	return e.Validate()
 }

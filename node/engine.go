@@ -106,6 +106,14 @@ func (r *engineRunner) nextDeadline() time.Time {
 	return r.rep.Engine().NextDeadline()
 }
 
+// hasPledge reports whether the contributor made the pledge, as far as
+// the engine has applied the log.
+func (r *engineRunner) hasPledge(contributor, id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rep.Engine().HasPledge(contributor, id)
+}
+
 // Halted returns why the engine stopped, or nil while it runs.
 func (r *engineRunner) Halted() error {
 	r.mu.Lock()

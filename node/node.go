@@ -364,6 +364,13 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 			return nil, err
 		}
 	}
+	if d, ok := body.(*entry.Deployment); ok && n.engine != nil {
+		for _, k := range signers {
+			if !n.engine.hasPledge(string(k.Role), d.Pledge) {
+				return nil, guarantor.Errorf(guarantor.EInvalid, "/pledge", "%s has made no pledge %q; report deployments of your own pledges", k.Role, d.Pledge)
+			}
+		}
+	}
 	ids := make([]string, 0, len(signers))
 	for _, k := range signers {
 		ids = append(ids, k.ID)

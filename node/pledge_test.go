@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -74,4 +75,20 @@ func TestBadPledgesAreRefused(t *testing.T) {
 		p["id"], p["capability"], p["quantity"], p["currency"] = "fr-1", "budget_support", 250_000_000, "EUR"
 	}), keys["guarantor:FR"]))
 	f.must(f.sign(entry.KindPledge, pledge(func(p map[string]any) { p["id"], p["capability"] = "fr-2", "bridging" }), keys["guarantor:FR"]))
+
+	// Deployments: only of one's own pledges.
+	deploy := func(pledge string) string {
+		return fmt.Sprintf(`{"id":"d-%s","at":"2026-03-02T00:00:00Z","pledge":%q,"quantity":2,"status":"deployed"}`, pledge, pledge)
+	}
+	if _, err := f.submit(f.sign(entry.KindDeployment, deploy("uk-1"), keys["guarantor:FR"])); err == nil || !strings.Contains(err.Error(), `guarantor:FR has made no pledge "uk-1"`) {
+		t.Fatalf("FR deploying UK's pledge: %v", err)
+	}
+	f.must(f.sign(entry.KindDeployment, deploy("uk-1"), keys["guarantor:UK"]))
+	if err := f.n.WaitDerived(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if countKind(t, f, entry.KindCoverage) == 0 {
+		t.Fatal("no coverage logged")
+	}
+	replayStore(t, f)
 }

@@ -214,7 +214,7 @@ func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 		if !strings.HasPrefix(string(k.Role), "guarantor:") {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; sanctions are stated by a sanctioning authority's guarantor key only", k.ID, k.Role)
 		}
-	case entry.KindIncident, entry.KindTick, entry.KindDetermination, entry.KindObligation:
+	case entry.KindIncident, entry.KindTick, entry.KindDetermination, entry.KindObligation, entry.KindCoverage:
 		if k.Role != guarantor.RoleEngine {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by the engine's key only", k.ID, k.Role, kind)
 		}

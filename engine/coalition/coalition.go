@@ -65,6 +65,16 @@ func (s *State) Deploy(contributor string, d entry.Deployment) error {
 	return nil
 }
 
+// Agreement returns the agreement of the contributor's pledge, if the
+// contributor made it.
+func (s *State) Agreement(contributor, id string) (string, bool) {
+	p := s.pledges[contributor+"\x00"+id]
+	if p == nil {
+		return "", false
+	}
+	return p.p.Agreement, true
+}
+
 // Cell is the coverage of one capability in one sector in one month.
 type Cell struct {
 	Sector     string  `json:"sector"`

@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"math"
+	"time"
+
+	"github.com/guarantor/guarantor/entry"
+)
+
+// pledge takes a pledge by a contributing state into the coalition's
+// state and logs the agreement's coverage for the month.
+func (e *Engine) pledge(in Input, p *entry.Pledge) error {
+	who := e.signerRole(in)
+	if who == "" {
+		return nil
+	}
+	e.coalition.Pledge(who, *p)
+	return e.coverage(in, p.Agreement)
+}
+
+// deploy applies a deployment report to the contributor's own pledge
+// (a report on someone else's, or on no pledge, has no effect) and logs
+// the coverage of the pledge's agreement.
+func (e *Engine) deploy(in Input, d *entry.Deployment) error {
+	who := e.signerRole(in)
+	agreement, ok := e.coalition.Agreement(who, d.Pledge)
+	if who == "" || !ok {
+		return nil
+	}
+	if err := e.coalition.Deploy(who, *d); err != nil {
+		return nil
+	}
+	return e.coverage(in, agreement)
+}
+
+// HasPledge reports whether the contributor (a role) has made the pledge.
+func (e *Engine) HasPledge(contributor, id string) bool {
+	_, ok := e.coalition.Agreement(contributor, id)
+	return ok
+}
+
+func (e *Engine) signerRole(in Input) string {
+	if len(in.Signers) == 0 {
+		return ""
+	}
+	return e.roles[in.Signers[0]]
+}
+
+// coverage logs the coverage of an agreement with a coalition for the
+// month of the engine's clock, under the version in force then.
+func (e *Engine) coverage(in Input, id string) error {
+	now := time.Unix(e.now, 0).UTC()
+	var av *agreementVersion
+	for _, v := range e.inForce(now) {
+		if v.c.Doc.ID == id {
+			av = v
+		}
+	}
+	if av == nil || av.c.Doc.Coalition == "" {
+		return nil
+	}
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	cov := entry.Coverage{Seq: e.seq, Agreement: id, Version: av.c.Doc.Version, At: now, Month: start.Format("2006-01"), Inputs: []entry.Ref{ref(in)}}
+	cov.Cells = []entry.CoverageCell{}
+	for _, c := range e.coalition.Coverage(av.c.Doc, start, start.AddDate(0, 1, 0)) {
+		cell := entry.CoverageCell{Sector: c.Sector, Capability: c.Capability, Required: c.Required, Pledged: c.Pledged, Deployed: c.Deployed}
+		if c.Deployed < c.Required {
+			cell.Shortfall = c.Required - c.Deployed
+		}
+		cov.Cells = append(cov.Cells, cell)
+	}
+	cov.Ratios = []entry.CoverageRatio{}
+	for _, r := range e.coalition.Ratios(av.c.Doc, start.AddDate(0, 0, 14)) {
+		cov.Ratios = append(cov.Ratios, entry.CoverageRatio{Contributor: r.Contributor, Pledged: r.Pledged, Deployed: r.Deployed})
+	}
+	return e.emitBody(entry.KindCoverage, cov)
+}
+
+// newMonth logs, when a tick starts a month, the coverage of every
+// agreement with a coalition, in id order.
+func (e *Engine) newMonth(in Input, before int64) error {
+	if before == math.MinInt64 || before == e.now {
+		return nil
+	}
+	b, n := time.Unix(before, 0).UTC(), time.Unix(e.now, 0).UTC()
+	if b.Year() == n.Year() && b.Month() == n.Month() {
+		return nil
+	}
+	for _, av := range e.inForce(n) {
+		if av.c.Doc.Coalition != "" {
+			if err := e.coverage(in, av.c.Doc.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
