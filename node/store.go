@@ -113,6 +113,10 @@ type Store interface {
 	// order.
 	SanctionHistory(ctx context.Context, id string) ([]SanctionRow, error)
 
+	// Coverage returns the latest coverage snapshot of an agreement for a
+	// month (YYYY-MM; "" for its latest month), if one is logged.
+	Coverage(ctx context.Context, agreement, month string) (CoverageRow, bool, error)
+
 	// Keys returns every registered key, with its revocation if any, in log
 	// order, so that the live registry can be restored without a replay.
 	Keys(ctx context.Context) ([]registry.Key, error)
@@ -229,4 +233,10 @@ type SanctionRow struct {
 	Status         string
 	ReimposedBy    *uint64
 	ReimposedIndex *uint64
+}
+
+// CoverageRow is a coverage snapshot as the projection holds it.
+type CoverageRow struct {
+	Index    uint64 // log index of the coverage entry
+	Coverage entry.Coverage
 }

@@ -570,6 +570,7 @@ var migrationTables = map[int][]string{
 	2: {"verifications", "incident_parties", "incident_members", "incident_current", "incidents"},
 	3: {"responses", "obligation_current", "obligations", "determination_incidents", "determinations", "agreements"},
 	4: {"sanction_current", "sanctions"},
+	5: {"coverage"},
 }
 
 // downgrade takes the projection at path back to the given schema

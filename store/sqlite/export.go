@@ -35,6 +35,7 @@ var exportTables = []struct{ name, cols, order string }{
 	{"responses", "idx, signer, resp_id, at, obligation, answer", "idx"},
 	{"sanctions", "idx, id, authority, status, at", "idx"},
 	{"sanction_current", "id, idx, authority, status, reimposed_by, reimposed_idx", "id"},
+	{"coverage", "idx, agreement, month, at", "idx"},
 }
 
 // Export writes every table to w: a header line "# table (columns)" and

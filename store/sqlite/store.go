@@ -184,6 +184,7 @@ var backfills = map[int]func(context.Context, *sql.Tx) error{
 	2: backfill(2, entry.KindIncident, entry.KindVerification),
 	3: backfill(3, entry.KindAgreement, entry.KindDetermination, entry.KindObligation, entry.KindResponse),
 	4: backfill(4, entry.KindSanction),
+	5: backfill(5, entry.KindCoverage),
 }
 
 // backfill returns the backfill of migration n, whose tables project the
@@ -346,6 +347,7 @@ type inserter struct {
 	incidentStmts
 	agreementStmts
 	sanctionStmts
+	coverageStmts
 }
 
 // newInserter prepares inside tx the insert statements of the tables that
@@ -377,6 +379,9 @@ func newInserter(ctx context.Context, tx *sql.Tx, schema int) (*inserter, error)
 	if schema >= 4 {
 		ins.prepareSanctions(prep)
 	}
+	if schema >= 5 {
+		ins.prepareCoverage(prep)
+	}
 	if err != nil {
 		ins.close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -388,7 +393,8 @@ func newInserter(ctx context.Context, tx *sql.Tx, schema int) (*inserter, error)
 func (ins *inserter) close() {
 	sts := append([]*sql.Stmt{ins.entry, ins.key, ins.revocation, ins.observation}, ins.incidentStmts.all()...)
 	sts = append(sts, ins.agreementStmts.all()...)
-	for _, st := range append(sts, ins.sanctionStmts.all()...) {
+	sts = append(sts, ins.sanctionStmts.all()...)
+	for _, st := range append(sts, ins.coverageStmts.all()...) {
 		if st != nil {
 			st.Close()
 		}
@@ -482,6 +488,11 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 			break
 		}
 		return ins.insertSanction(ctx, r.Index, b)
+	case *entry.Coverage:
+		if r.Kind != entry.KindCoverage {
+			break
+		}
+		return ins.insertCoverage(ctx, r.Index, b)
 	case *entry.Determination:
 		if r.Kind != entry.KindDetermination {
 			break
@@ -504,7 +515,7 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		switch r.Kind {
 		case entry.KindKey, entry.KindRevocation, entry.KindObservation, entry.KindIncident, entry.KindVerification,
 			entry.KindAgreement, entry.KindAmendment, entry.KindDetermination, entry.KindObligation, entry.KindResponse,
-			entry.KindSanction:
+			entry.KindSanction, entry.KindCoverage:
 		default:
 			return nil // kept in entries only
 		}
