@@ -50,7 +50,7 @@ func TestCoverageAPI(t *testing.T) {
 		Month string
 		Cells []entry.CoverageCell
 		Gaps  []struct {
-			Sector, Capability string
+			Sector, Capability  string
 			Shortfall, Severity float64
 		}
 	}
