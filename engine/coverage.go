@@ -46,8 +46,9 @@ func (e *Engine) signerRole(in Input) string {
 	return e.roles[in.Signers[0]]
 }
 
-// coverage logs the coverage of an agreement with a coalition for the
-// month of the engine's clock, under the version in force then.
+// coverage logs the coverage of an agreement with a coalition as it
+// stands at the engine's clock, labelled with its month, under the
+// version in force then.
 func (e *Engine) coverage(in Input, id string) error {
 	now := time.Unix(e.now, 0).UTC()
 	var av *agreementVersion
@@ -62,7 +63,7 @@ func (e *Engine) coverage(in Input, id string) error {
 	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	cov := entry.Coverage{Seq: e.seq, Agreement: id, Version: av.c.Doc.Version, At: now, Month: start.Format("2006-01"), Inputs: []entry.Ref{ref(in)}}
 	cov.Cells = []entry.CoverageCell{}
-	for _, c := range e.coalition.Coverage(av.c.Doc, start, start.AddDate(0, 1, 0)) {
+	for _, c := range e.coalition.CoverageAt(av.c.Doc, now) {
 		cell := entry.CoverageCell{Sector: c.Sector, Capability: c.Capability, Required: c.Required, Pledged: c.Pledged, Deployed: c.Deployed}
 		if c.Deployed < c.Required {
 			cell.Shortfall = c.Required - c.Deployed
@@ -70,7 +71,7 @@ func (e *Engine) coverage(in Input, id string) error {
 		cov.Cells = append(cov.Cells, cell)
 	}
 	cov.Ratios = []entry.CoverageRatio{}
-	for _, r := range e.coalition.Ratios(av.c.Doc, start.AddDate(0, 0, 14)) {
+	for _, r := range e.coalition.Ratios(av.c.Doc, now) {
 		cov.Ratios = append(cov.Ratios, entry.CoverageRatio{Contributor: r.Contributor, Pledged: r.Pledged, Deployed: r.Deployed})
 	}
 	return e.emitBody(entry.KindCoverage, cov)

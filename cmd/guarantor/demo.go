@@ -254,6 +254,19 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return errors.Join(fmt.Errorf("verifications: %w", err), <-served)
 		}
 	}
+	pledges := 0
+	if *ucdpFile == "" {
+		// The coalition pledges against the framework's requirements: the
+		// deployments come after each pledge is logged, as in life.
+		pledges, err = demoPledges(ctx, c, doc, partyKeys, notBefore.AddDate(0, 0, 2), time.Now())
+		if err == nil {
+			err = inst.node.WaitDerived(ctx)
+		}
+		if err != nil {
+			stop()
+			return errors.Join(fmt.Errorf("pledges: %w", err), <-served)
+		}
+	}
 	responses, err := demoResponses(ctx, c, partyKeys, time.Now())
 	if err == nil {
 		err = inst.node.WaitDerived(ctx)
@@ -291,6 +304,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "  incidents:  %s/v1/incidents\n", url)
 	fmt.Fprintf(w, "  obligations and who kept their word: %s/v1/obligations, %s/v1/guarantors.csv\n", url, url)
 	fmt.Fprintf(w, "  sanctions (FollowTheMoney): %s/v1/sanctions.ftm.jsonl\n", url)
+	if pledges > 0 {
+		fmt.Fprintf(w, "  coalition: %d SYNTHETIC pledges; coverage and gaps: %s/v1/coalition/%s/coverage\n", pledges, url, doc.ID)
+	}
 	fmt.Fprintf(w, "audit it from another terminal (checks every signature and replays the engine):\n")
 	fmt.Fprintf(w, "  go run ./cmd/guarantor verify --server %s --log-vkey %s\n", url, info.LogVKey)
 	fmt.Fprintf(w, "press Ctrl-C to stop\n")

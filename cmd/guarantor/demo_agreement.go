@@ -196,3 +196,83 @@ func demoVerifications(ctx context.Context, c *client, analyst note.Signer, n in
 	}
 	return done, nil
 }
+
+// demoPledges has the coalition's members make SYNTHETIC pledges against
+// the agreement's requirements and report deployments: some in full,
+// some partly, one withdrawn, one never deployed, so that the coverage
+// shows gaps. It returns how many pledges it logged.
+func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[string]note.Signer, start, now time.Time) (int, error) {
+	if doc.Coalition == "" {
+		return 0, nil
+	}
+	members, _ := doc.Debtors(doc.Coalition)
+	type plan struct {
+		who, capability, sector string
+		quantity, deployed      float64
+		withdrawn               bool
+		caveats                 []string
+	}
+	at := func(i int) time.Time { return start.Add(time.Duration(i) * 24 * time.Hour).UTC().Truncate(time.Second) }
+	var plans []plan
+	for i, req := range doc.Requirements {
+		for j, who := range members {
+			if (i+j)%3 != 0 {
+				continue
+			}
+			q := max(1, float64(int(req.Quantity)/len(members)+1))
+			p := plan{who: who, capability: req.Capability, sector: req.Sector, quantity: q, deployed: q}
+			switch (i*7 + j) % 6 { // most in full; some partly, withdrawn, or not yet
+			case 1:
+				p.deployed = float64(int(q) / 2) // partly
+			case 2:
+				p.withdrawn = true
+			case 3:
+				p.deployed = 0 // not yet
+			}
+			if req.Capability == "air_policing" {
+				p.caveats = []string{"air_only"}
+			}
+			plans = append(plans, p)
+		}
+	}
+	n := 0
+	for i, p := range plans {
+		s := keys[p.who]
+		if s == nil {
+			continue
+		}
+		id := fmt.Sprintf("demo-%s-%d", strings.TrimPrefix(p.who, "guarantor:"), i)
+		body, err := json.Marshal(entry.Pledge{ID: id, At: at(0), Agreement: doc.ID, Capability: p.capability, Quantity: p.quantity,
+			Sector: p.sector, From: at(0), To: at(0).AddDate(1, 0, 0), Readiness: "medium", Caveats: p.caveats,
+			Text: "SYNTHETIC demo pledge"})
+		if err != nil {
+			return n, err
+		}
+		if err := signSubmit(ctx, c, entry.KindPledge, body, s); err != nil {
+			return n, fmt.Errorf("pledge %s: %w", id, err)
+		}
+		n++
+		if p.deployed > 0 {
+			body, _ := json.Marshal(entry.Deployment{ID: id + "-d", At: at(1), Pledge: id, Quantity: p.deployed, Status: "deployed", Text: "SYNTHETIC"})
+			if err := signSubmit(ctx, c, entry.KindDeployment, body, s); err != nil {
+				return n, fmt.Errorf("deployment of %s: %w", id, err)
+			}
+		}
+		if p.withdrawn {
+			body, _ := json.Marshal(entry.Deployment{ID: id + "-w", At: now.UTC().Truncate(time.Second).Add(-time.Hour), Pledge: id, Status: "withdrawn", Text: "SYNTHETIC"})
+			if err := signSubmit(ctx, c, entry.KindDeployment, body, s); err != nil {
+				return n, fmt.Errorf("withdrawal of %s: %w", id, err)
+			}
+		}
+	}
+	return n, nil
+}
+
+func signSubmit(ctx context.Context, c *client, kind entry.Kind, body []byte, s note.Signer) error {
+	raw, err := entry.Sign(kind, body, s)
+	if err != nil {
+		return err
+	}
+	_, _, err = c.submit(ctx, raw)
+	return err
+}

@@ -197,6 +197,23 @@ func TestFrameworkDeterminationsOnTheScenario(t *testing.T) {
 	if r := rows[0]; r.Sanction.ID != demoSanctionID || r.Sanction.Status != entry.SanctionSuspended || r.Status != entry.SanctionActive || r.ReimposedBy == nil {
 		t.Fatalf("the demo's measure: %+v", r)
 	}
+
+	// The coalition pledged against the framework's requirements; the
+	// engine's latest coverage shows what is deployed and what is short.
+	cov, ok, err := st.Coverage(ctx, "framework-2025", "")
+	if err != nil || !ok || len(cov.Coverage.Cells) != 6 || len(cov.Coverage.Ratios) == 0 {
+		t.Fatalf("coverage %+v %v %v", cov, ok, err)
+	}
+	deployed, short := 0.0, 0
+	for _, c := range cov.Coverage.Cells {
+		deployed += c.Deployed
+		if c.Shortfall > 0 {
+			short++
+		}
+	}
+	if deployed == 0 || short == 0 {
+		t.Fatalf("coverage cells %+v", cov.Coverage.Cells)
+	}
 }
 
 func mustTime(s string) (t time.Time) {

@@ -108,32 +108,50 @@ func months(from, to time.Time) []time.Time {
 // counts in a month when it holds at mid-month (the 15th, 00:00 UTC);
 // what is deployed is the latest report at or before then.
 func (s *State) Coverage(a *entry.Agreement, from, to time.Time) []Cell {
-	type key struct{ sector, capability, month string }
-	cells := map[key]*Cell{}
-	get := func(sector, capability, month string) *Cell {
-		k := key{sector, capability, month}
+	cells := map[cellKey]*Cell{}
+	for _, m := range months(from, to) {
+		s.evaluate(a, m.AddDate(0, 0, 14), m.Format("2006-01"), cells)
+	}
+	return sortCells(cells)
+}
+
+// CoverageAt returns the cells as they stand at t, labelled with t's
+// month: what the engine logs as a snapshot.
+func (s *State) CoverageAt(a *entry.Agreement, t time.Time) []Cell {
+	cells := map[cellKey]*Cell{}
+	s.evaluate(a, t, t.UTC().Format("2006-01"), cells)
+	return sortCells(cells)
+}
+
+type cellKey struct{ sector, capability, month string }
+
+// evaluate adds to cells the requirements and pledges that hold at t,
+// and what is deployed then, under the month label.
+func (s *State) evaluate(a *entry.Agreement, t time.Time, month string, cells map[cellKey]*Cell) {
+	get := func(sector, capability string) *Cell {
+		k := cellKey{sector, capability, month}
 		if cells[k] == nil {
 			cells[k] = &Cell{Sector: sector, Capability: capability, Month: month}
 		}
 		return cells[k]
 	}
-	for _, m := range months(from, to) {
-		mid := m.AddDate(0, 0, 14)
-		month := m.Format("2006-01")
-		for _, r := range a.Requirements {
-			if !mid.Before(r.From) && mid.Before(r.To) {
-				get(r.Sector, r.Capability, month).Required += r.Quantity
-			}
-		}
-		for _, p := range s.sorted() {
-			if p.p.Agreement != a.ID || mid.Before(p.p.From) || !mid.Before(p.p.To) {
-				continue
-			}
-			c := get(p.p.Sector, p.p.Capability, month)
-			c.Pledged += p.p.Quantity
-			c.Deployed += p.deployedAt(mid)
+	for _, r := range a.Requirements {
+		if !t.Before(r.From) && t.Before(r.To) {
+			get(r.Sector, r.Capability).Required += r.Quantity
 		}
 	}
+	for _, p := range s.sorted() {
+		if p.p.Agreement != a.ID || t.Before(p.p.From) || !t.Before(p.p.To) {
+			continue
+		}
+		c := get(p.p.Sector, p.p.Capability)
+		c.Pledged += p.p.Quantity
+		c.Deployed += p.deployedAt(t)
+	}
+}
+
+// sortCells orders cells by sector, capability and month.
+func sortCells(cells map[cellKey]*Cell) []Cell {
 	out := make([]Cell, 0, len(cells))
 	for _, c := range cells {
 		out = append(out, *c)
