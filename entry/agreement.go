@@ -223,6 +223,10 @@ const (
 	ObligationAmended = "amended"
 )
 
+// ObligationStatuses lists every obligation status, in the order a
+// fulfilment record counts them.
+var ObligationStatuses = []string{ObligationOpen, ObligationFulfilled, ObligationLate, ObligationMissed, ObligationDeclined, ObligationAmended}
+
 // Obligation is the body of an obligation entry: one revision of what a
 // determination requires of one guarantor or party.
 type Obligation struct {

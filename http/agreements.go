@@ -48,10 +48,6 @@ var (
 	debtorRole = regexp.MustCompile(`^(party|guarantor):[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
-// obligationStatuses are the statuses of an obligation, in the order a
-// record lists them.
-var obligationStatuses = []string{entry.ObligationOpen, entry.ObligationFulfilled, entry.ObligationLate, entry.ObligationMissed, entry.ObligationDeclined, entry.ObligationAmended}
-
 // AgreementSummary is one agreement entry as GET /v1/agreements lists it.
 type AgreementSummary struct {
 	ID        string     `json:"id"`
@@ -230,8 +226,8 @@ func parseObligationFilter(r *http.Request, defLimit, maxLimit int) (node.Obliga
 		f.Group = v
 	}
 	if v := q.Get("status"); v != "" {
-		if !slices.Contains(obligationStatuses, v) {
-			return f, guarantor.Errorf(guarantor.EInvalid, "status", "status=%q is not one of %s", v, strings.Join(obligationStatuses, ", "))
+		if !slices.Contains(entry.ObligationStatuses, v) {
+			return f, guarantor.Errorf(guarantor.EInvalid, "status", "status=%q is not one of %s", v, strings.Join(entry.ObligationStatuses, ", "))
 		}
 		f.Status = v
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
@@ -168,20 +169,17 @@ func (s *Store) Determinations(ctx context.Context, f node.DeterminationFilter, 
 	}, fn)
 }
 
-// obligationStatuses are the statuses an ObligationFilter may name.
-var obligationStatuses = []string{entry.ObligationOpen, entry.ObligationFulfilled, entry.ObligationLate, entry.ObligationMissed, entry.ObligationDeclined}
-
 // Obligations calls fn with the current revision (the one from the
 // highest log index) of every obligation f selects, ordered by obligation
 // id, streaming from one snapshot; it stops at fn's first error and
-// returns it unwrapped. A Status other than "" or one of the five
-// obligation statuses is an error.
+// returns it unwrapped. A Status other than "" or one of
+// entry.ObligationStatuses is an error.
 func (s *Store) Obligations(ctx context.Context, f node.ObligationFilter, fn func(node.ObligationRow) error) error {
 	q := "SELECT c.idx, e.raw FROM obligation_current c JOIN entries e ON e.idx = c.idx WHERE 1=1"
 	var args []any
 	if f.Status != "" {
-		if !slices.Contains(obligationStatuses, f.Status) {
-			return fmt.Errorf("sqlite: obligations: status %q is not open, fulfilled, late, missed or declined", f.Status)
+		if !slices.Contains(entry.ObligationStatuses, f.Status) {
+			return fmt.Errorf("sqlite: obligations: status %q is not one of %s", f.Status, strings.Join(entry.ObligationStatuses, ", "))
 		}
 		q += " AND c.status = ?"
 		args = append(args, f.Status)

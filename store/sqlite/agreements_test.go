@@ -366,6 +366,12 @@ func TestObligations(t *testing.T) {
 		if err := s.Obligations(ctx, node.ObligationFilter{Status: "closed"}, func(node.ObligationRow) error { return nil }); err == nil {
 			t.Fatal("Obligations accepted status closed")
 		}
+		// Every status an obligation can have is a filter, amended included.
+		for _, st := range entry.ObligationStatuses {
+			if err := s.Obligations(ctx, node.ObligationFilter{Status: st}, func(node.ObligationRow) error { return nil }); err != nil {
+				t.Fatalf("status %s: %v", st, err)
+			}
+		}
 	})
 }
 
