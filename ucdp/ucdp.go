@@ -9,6 +9,7 @@
 package ucdp
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -182,3 +183,27 @@ var dateLayouts = []string{"01/02/2006 15:04", "1/2/2006 3:04:05 PM", "2006-01-0
 
 // dateExample shows the shapes in errors; cmd/guarantor's tests pin it.
 const dateExample = "09/01/2022 00:00 or 9/30/2022 12:00:00 AM"
+
+// ReadAll reads every event of a UCDP GED CSV export, skipping the rows
+// Next reports as a *RowError (as the importer does) and counting them.
+// Any other error stops it.
+func ReadAll(r io.Reader) (events []*Event, skipped int, err error) {
+	rd, err := NewReader(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	for {
+		ev, err := rd.Next()
+		var rowErr *RowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return events, skipped, nil
+		case errors.As(err, &rowErr):
+			skipped++
+		case err != nil:
+			return events, skipped, err
+		default:
+			events = append(events, ev)
+		}
+	}
+}

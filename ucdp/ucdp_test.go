@@ -358,3 +358,15 @@ func TestObservationMapping(t *testing.T) {
 		t.Fatalf("best 0 gave count %d; it must be left out", *o.Count)
 	}
 }
+
+// TestReadAll keeps the good rows in order and counts the bad ones.
+func TestReadAll(t *testing.T) {
+	in := header + row("1", nil) + row("2", map[string]string{"latitude": "91.5"}) + "4,too,few\n" + row("5", nil)
+	events, skipped, err := ucdp.ReadAll(strings.NewReader(in))
+	if err != nil || skipped != 2 || len(events) != 2 || events[0].ID != 1 || events[1].ID != 5 {
+		t.Fatalf("ReadAll: %d events, %d skipped, %v", len(events), skipped, err)
+	}
+	if _, _, err := ucdp.ReadAll(strings.NewReader("not,a,ucdp,header\n")); err == nil {
+		t.Fatal("a file that is not UCDP GED was read")
+	}
+}

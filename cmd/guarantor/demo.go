@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -396,23 +395,13 @@ func readUCDPObservations(path string) ([]entry.Observation, error) {
 		return nil, fmt.Errorf("--ucdp: %w", err)
 	}
 	defer f.Close()
-	r, err := ucdp.NewReader(f)
+	events, _, err := ucdp.ReadAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("--ucdp %s: %w", path, err)
 	}
-	var out []entry.Observation
-	for {
-		ev, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		var rowErr *ucdp.RowError
-		if errors.As(err, &rowErr) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("--ucdp %s: %w", path, err)
-		}
-		out = append(out, ev.Observation())
+	out := make([]entry.Observation, len(events))
+	for i, ev := range events {
+		out[i] = ev.Observation()
 	}
+	return out, nil
 }

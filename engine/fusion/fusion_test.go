@@ -1,9 +1,7 @@
 package fusion_test
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"slices"
@@ -207,19 +205,12 @@ func TestClusteringQualityOnRealEvents(t *testing.T) {
 		t.Skipf("UCDP data not found at %s (it lives in ../shared/data beside the repository): %v", file, err)
 	}
 	defer f.Close()
-	r, err := ucdp.NewReader(f)
+	events, _, err := ucdp.ReadAll(f) // skipping the rows the importer skips too
 	if err != nil {
 		t.Fatal(err)
 	}
 	var real []entry.Observation
-	for {
-		ev, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			continue // rows the importer skips too
-		}
+	for _, ev := range events {
 		real = append(real, ev.Observation())
 	}
 	items := make([]scenario.Item, 0, 2*len(real))
