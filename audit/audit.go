@@ -310,7 +310,7 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("root mismatch at size %d: recomputed %x from the entries, the checkpoint says %x", cp.Size, got, cp.Hash)
 	}
 	if rep2 != nil {
-		rep.Replay = &ReplayReport{Derived: rep2.Matched(), Emitted: rep2.Engine().Seq(), Pending: len(rep2.Pending()), Open: rep2.Engine().Open()}
+		rep.Replay = &ReplayReport{Derived: rep2.Matched(), Emitted: rep2.Engine().Seq(), Pending: rep2.PendingCount(), Open: rep2.Engine().Open()}
 	}
 	for _, k := range reg.Keys() {
 		rep.Keys++

@@ -100,6 +100,10 @@ func (r *Replayer) found(in Input, text string) error {
 	return nil
 }
 
+// PendingCount returns how many derived entries are emitted but not yet
+// found in the log, without listing them.
+func (r *Replayer) PendingCount() int { return len(r.pending) }
+
 // Pending returns the derived entries emitted but not yet found in the
 // log, in seq order: what a writer still has to append.
 func (r *Replayer) Pending() []Derived {

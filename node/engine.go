@@ -261,7 +261,7 @@ func (n *Node) Engine() (st EngineStatus, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	eng := r.rep.Engine()
-	return EngineStatus{Seq: eng.Seq(), Matched: r.rep.Matched(), Pending: len(r.rep.Pending()), Open: eng.Open(),
+	return EngineStatus{Seq: eng.Seq(), Matched: r.rep.Matched(), Pending: r.rep.PendingCount(), Open: eng.Open(),
 		OpenObligations: eng.OpenObligations(), NextDeadline: eng.NextDeadline(), Halted: r.halted}, true
 }
 
