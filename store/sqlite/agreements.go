@@ -101,8 +101,7 @@ func (ins *inserter) insertResponse(ctx context.Context, index uint64, signer st
 // version of every agreement, and every entry claiming a version already
 // logged.
 func (s *Store) Agreements(ctx context.Context) ([]node.AgreementRow, error) {
-	var out []node.AgreementRow
-	err := each(ctx, s.r, "agreements", `SELECT a.idx, e.signers, e.raw, e.kind FROM agreements a JOIN entries e ON e.idx = a.idx ORDER BY a.idx`, nil,
+	return collect(ctx, s.r, "agreements", `SELECT a.idx, e.signers, e.raw, e.kind FROM agreements a JOIN entries e ON e.idx = a.idx ORDER BY a.idx`, nil,
 		func(rows *sql.Rows) (node.AgreementRow, error) {
 			var r node.AgreementRow
 			var signers, kind string
@@ -126,12 +125,7 @@ func (s *Store) Agreements(ctx context.Context) ([]node.AgreementRow, error) {
 				return r, fmt.Errorf("sqlite: agreement entry %d: %w", r.Index, err)
 			}
 			return r, nil
-		},
-		func(r node.AgreementRow) error {
-			out = append(out, r)
-			return nil
 		})
-	return out, err
 }
 
 // Determinations calls fn with every accepted determination f selects, in
@@ -139,30 +133,12 @@ func (s *Store) Agreements(ctx context.Context) ([]node.AgreementRow, error) {
 // and returns it unwrapped. From and To compare with the determination's
 // time in UTC.
 func (s *Store) Determinations(ctx context.Context, f node.DeterminationFilter, fn func(node.DeterminationRow) error) error {
-	q := "SELECT d.idx, e.raw FROM determinations d JOIN entries e ON e.idx = d.idx WHERE 1=1"
-	var args []any
-	if f.Agreement != "" {
-		q += " AND d.agreement = ?"
-		args = append(args, f.Agreement)
-	}
-	if f.Trigger != "" {
-		q += " AND d.trigger_id = ?"
-		args = append(args, f.Trigger)
-	}
-	if !f.From.IsZero() {
-		q += " AND d.at >= ?"
-		args = append(args, fmtTime(f.From))
-	}
-	if !f.To.IsZero() {
-		q += " AND d.at < ?"
-		args = append(args, fmtTime(f.To))
-	}
-	q += " ORDER BY d.idx"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
-	return each(ctx, s.r, "determinations", q, args, func(rows *sql.Rows) (node.DeterminationRow, error) {
+	q := newFilter("SELECT d.idx, e.raw FROM determinations d JOIN entries e ON e.idx = d.idx WHERE 1=1")
+	q.eq("d.agreement", f.Agreement)
+	q.eq("d.trigger_id", f.Trigger)
+	q.timeRange("d.at", "d.at", f.From, f.To)
+	q.order("d.idx", f.Limit)
+	return each(ctx, s.r, "determinations", q.sql, q.args, func(rows *sql.Rows) (node.DeterminationRow, error) {
 		var r node.DeterminationRow
 		err := scanBody(rows, entry.KindDetermination, &r.Index, &r.Determination)
 		return r, err
@@ -175,50 +151,26 @@ func (s *Store) Determinations(ctx context.Context, f node.DeterminationFilter, 
 // returns it unwrapped. A Status other than "" or one of
 // entry.ObligationStatuses is an error.
 func (s *Store) Obligations(ctx context.Context, f node.ObligationFilter, fn func(node.ObligationRow) error) error {
-	q := "SELECT c.idx, e.raw FROM obligation_current c JOIN entries e ON e.idx = c.idx WHERE 1=1"
-	var args []any
-	if f.Status != "" {
-		if !slices.Contains(entry.ObligationStatuses, f.Status) {
-			return fmt.Errorf("sqlite: obligations: status %q is not one of %s", f.Status, strings.Join(entry.ObligationStatuses, ", "))
-		}
-		q += " AND c.status = ?"
-		args = append(args, f.Status)
+	if f.Status != "" && !slices.Contains(entry.ObligationStatuses, f.Status) {
+		return fmt.Errorf("sqlite: obligations: status %q is not one of %s", f.Status, strings.Join(entry.ObligationStatuses, ", "))
 	}
-	if f.Who != "" {
-		q += " AND c.who = ?"
-		args = append(args, f.Who)
-	}
-	if f.Group != "" {
-		q += " AND c.group_id = ?"
-		args = append(args, f.Group)
-	}
-	if f.Agreement != "" {
-		q += " AND c.agreement = ?"
-		args = append(args, f.Agreement)
-	}
+	q := newFilter("SELECT c.idx, e.raw FROM obligation_current c JOIN entries e ON e.idx = c.idx WHERE 1=1")
+	q.eq("c.status", f.Status)
+	q.eq("c.who", f.Who)
+	q.eq("c.group_id", f.Group)
+	q.eq("c.agreement", f.Agreement)
 	if f.Determination != nil {
-		q += " AND c.determination = ?"
-		args = append(args, int64(*f.Determination))
+		q.and("c.determination = ?", int64(*f.Determination))
 	}
-	q += " ORDER BY c.id"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
-	return each(ctx, s.r, "obligations", q, args, scanObligation, fn)
+	q.order("c.id", f.Limit)
+	return each(ctx, s.r, "obligations", q.sql, q.args, scanObligation, fn)
 }
 
 // Obligation returns every revision of obligation id in log order; none
 // when there is no such obligation.
 func (s *Store) Obligation(ctx context.Context, id uint64) ([]node.ObligationRow, error) {
-	var out []node.ObligationRow
-	err := each(ctx, s.r, fmt.Sprintf("obligation %d", id), `SELECT o.idx, e.raw FROM obligations o JOIN entries e ON e.idx = o.idx
-		WHERE o.id = ? ORDER BY o.idx`, []any{int64(id)}, scanObligation,
-		func(r node.ObligationRow) error {
-			out = append(out, r)
-			return nil
-		})
-	return out, err
+	return collect(ctx, s.r, fmt.Sprintf("obligation %d", id), `SELECT o.idx, e.raw FROM obligations o JOIN entries e ON e.idx = o.idx
+		WHERE o.id = ? ORDER BY o.idx`, []any{int64(id)}, scanObligation)
 }
 
 // scanObligation reads a row of (idx, raw) and decodes the obligation from
@@ -233,8 +185,7 @@ func scanObligation(rows *sql.Rows) (node.ObligationRow, error) {
 // order, including those the engine ignored (by a signer that does not
 // owe the obligation, or repeating an answer).
 func (s *Store) Responses(ctx context.Context, obligation uint64) ([]node.ResponseRow, error) {
-	var out []node.ResponseRow
-	err := each(ctx, s.r, "responses", `SELECT r.idx, r.signer, e.raw FROM responses r JOIN entries e ON e.idx = r.idx
+	return collect(ctx, s.r, "responses", `SELECT r.idx, r.signer, e.raw FROM responses r JOIN entries e ON e.idx = r.idx
 		WHERE r.obligation = ? ORDER BY r.idx`, []any{int64(obligation)},
 		func(rows *sql.Rows) (node.ResponseRow, error) {
 			var r node.ResponseRow
@@ -246,48 +197,5 @@ func (s *Store) Responses(ctx context.Context, obligation uint64) ([]node.Respon
 				return r, fmt.Errorf("sqlite: response entry %d: %w", r.Index, err)
 			}
 			return r, nil
-		},
-		func(r node.ResponseRow) error {
-			out = append(out, r)
-			return nil
 		})
-	return out, err
-}
-
-// scanBody reads a row of (idx, raw) into index and decodes the body of
-// the logged note, which must be of the given kind, into v.
-func scanBody(rows *sql.Rows, kind entry.Kind, index *uint64, v any) error {
-	var raw []byte
-	if err := rows.Scan(index, &raw); err != nil {
-		return fmt.Errorf("sqlite: read %s: %w", kind, err)
-	}
-	if err := decodeRaw(raw, kind, v); err != nil {
-		return fmt.Errorf("sqlite: %s entry %d: %w", kind, *index, err)
-	}
-	return nil
-}
-
-// each runs the query q on db and calls fn with every row, as scan reads
-// it, streaming from one snapshot. It stops at the first error and
-// returns it: the driver's wrapped with what, scan's and fn's as they
-// are.
-func each[T any](ctx context.Context, db *sql.DB, what, q string, args []any, scan func(*sql.Rows) (T, error), fn func(T) error) error {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("sqlite: query %s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scan(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: read %s: %w", what, err)
-	}
-	return nil
 }

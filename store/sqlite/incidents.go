@@ -133,102 +133,41 @@ func (ins *inserter) insertVerification(ctx context.Context, index uint64, signe
 // centroid, and does not wrap around the antimeridian. A Status other
 // than "", "open", "merged" or "all" is an error.
 func (s *Store) Incidents(ctx context.Context, f node.IncidentFilter, fn func(node.IncidentRow) error) error {
-	q := "SELECT c.idx, e.raw FROM incident_current c JOIN entries e ON e.idx = c.idx WHERE 1=1"
-	var args []any
+	q := newFilter("SELECT c.idx, e.raw FROM incident_current c JOIN entries e ON e.idx = c.idx WHERE 1=1")
 	switch f.Status {
 	case "", entry.IncidentOpen:
-		q += " AND c.status = 'open'"
+		q.eq("c.status", entry.IncidentOpen)
 	case entry.IncidentMerged:
-		q += " AND c.status = 'merged'"
+		q.eq("c.status", entry.IncidentMerged)
 	case "all":
 	default:
 		return fmt.Errorf("sqlite: incidents: status %q is not open, merged or all", f.Status)
 	}
-	if !f.From.IsZero() {
-		q += " AND c.to_at >= ?"
-		args = append(args, fmtTime(f.From))
-	}
-	if !f.To.IsZero() {
-		q += " AND c.from_at < ?"
-		args = append(args, fmtTime(f.To))
-	}
-	if b := f.BBox; b != nil {
-		q += " AND c.lon >= ? AND c.lat >= ? AND c.lon <= ? AND c.lat <= ?"
-		args = append(args, b[0], b[1], b[2], b[3])
-	}
-	if f.Category != "" {
-		q += " AND c.category = ?"
-		args = append(args, f.Category)
-	}
-	if f.Level != "" {
-		q += " AND c.level = ?"
-		args = append(args, f.Level)
-	}
+	q.timeRange("c.to_at", "c.from_at", f.From, f.To) // the spans overlap
+	q.bbox("c.lon", "c.lat", f.BBox)
+	q.eq("c.category", f.Category)
+	q.eq("c.level", f.Level)
 	if f.Party != "" {
-		q += " AND c.id IN (SELECT id FROM incident_parties WHERE party = ?)"
-		args = append(args, f.Party)
+		q.and("c.id IN (SELECT id FROM incident_parties WHERE party = ?)", f.Party)
 	}
-	q += " ORDER BY c.id"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("sqlite: query incidents: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanIncident(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: read incidents: %w", err)
-	}
-	return nil
+	q.order("c.id", f.Limit)
+	return each(ctx, s.r, "incidents", q.sql, q.args, scanIncident, fn)
 }
 
 // Incident returns every revision of incident id, in revision order and,
 // for revisions claiming the same number, in log order; none when there
 // is no such incident.
 func (s *Store) Incident(ctx context.Context, id uint64) ([]node.IncidentRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT i.idx, e.raw FROM incidents i JOIN entries e ON e.idx = i.idx
-		WHERE i.id = ? ORDER BY i.revision, i.idx`, int64(id))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: query incident %d: %w", id, err)
-	}
-	defer rows.Close()
-	var out []node.IncidentRow
-	for rows.Next() {
-		r, err := scanIncident(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: read incident %d: %w", id, err)
-	}
-	return out, nil
+	return collect(ctx, s.r, fmt.Sprintf("incident %d", id), `SELECT i.idx, e.raw FROM incidents i JOIN entries e ON e.idx = i.idx
+		WHERE i.id = ? ORDER BY i.revision, i.idx`, []any{int64(id)}, scanIncident)
 }
 
 // scanIncident reads a row of (idx, raw) and decodes the incident from
 // the logged note.
 func scanIncident(rows *sql.Rows) (node.IncidentRow, error) {
 	var r node.IncidentRow
-	var raw []byte
-	if err := rows.Scan(&r.Index, &raw); err != nil {
-		return r, fmt.Errorf("sqlite: read incident: %w", err)
-	}
-	if err := decodeRaw(raw, entry.KindIncident, &r.Incident); err != nil {
-		return r, fmt.Errorf("sqlite: incident entry %d: %w", r.Index, err)
-	}
-	return r, nil
+	err := scanBody(rows, entry.KindIncident, &r.Index, &r.Incident)
+	return r, err
 }
 
 // Verifications returns every accepted verification naming one of ids,
@@ -245,28 +184,19 @@ func (s *Store) Verifications(ctx context.Context, ids []uint64) ([]node.Verific
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: verifications: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT v.idx, v.signer, e.raw FROM verifications v JOIN entries e ON e.idx = v.idx
-		WHERE v.incident IN (SELECT value FROM json_each(?)) ORDER BY v.idx`, string(js))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: query verifications: %w", err)
-	}
-	defer rows.Close()
-	var out []node.VerificationRow
-	for rows.Next() {
-		var r node.VerificationRow
-		var raw []byte
-		if err := rows.Scan(&r.Index, &r.Signer, &raw); err != nil {
-			return nil, fmt.Errorf("sqlite: read verification: %w", err)
-		}
-		if err := decodeRaw(raw, entry.KindVerification, &r.Verification); err != nil {
-			return nil, fmt.Errorf("sqlite: verification entry %d: %w", r.Index, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: read verifications: %w", err)
-	}
-	return out, nil
+	return collect(ctx, s.r, "verifications", `SELECT v.idx, v.signer, e.raw FROM verifications v JOIN entries e ON e.idx = v.idx
+		WHERE v.incident IN (SELECT value FROM json_each(?)) ORDER BY v.idx`, []any{string(js)},
+		func(rows *sql.Rows) (node.VerificationRow, error) {
+			var r node.VerificationRow
+			var raw []byte
+			if err := rows.Scan(&r.Index, &r.Signer, &raw); err != nil {
+				return r, fmt.Errorf("sqlite: read verification: %w", err)
+			}
+			if err := decodeRaw(raw, entry.KindVerification, &r.Verification); err != nil {
+				return r, fmt.Errorf("sqlite: verification entry %d: %w", r.Index, err)
+			}
+			return r, nil
+		})
 }
 
 // decodeRaw decodes the body of the logged note raw, which must be of

@@ -57,8 +57,7 @@ func (ins *inserter) reimposeSanctions(ctx context.Context, index uint64, b *ent
 
 // Sanctions returns every measure's current state, by id.
 func (s *Store) Sanctions(ctx context.Context) ([]node.SanctionRow, error) {
-	var out []node.SanctionRow
-	err := each(ctx, s.r, "sanctions", `SELECT c.idx, c.status, c.reimposed_by, c.reimposed_idx, e.raw FROM sanction_current c JOIN entries e ON e.idx = c.idx ORDER BY c.id`, nil,
+	return collect(ctx, s.r, "sanctions", `SELECT c.idx, c.status, c.reimposed_by, c.reimposed_idx, e.raw FROM sanction_current c JOIN entries e ON e.idx = c.idx ORDER BY c.id`, nil,
 		func(rows *sql.Rows) (node.SanctionRow, error) {
 			var r node.SanctionRow
 			var by, byIdx sql.NullInt64
@@ -74,18 +73,12 @@ func (s *Store) Sanctions(ctx context.Context) ([]node.SanctionRow, error) {
 				r.ReimposedBy, r.ReimposedIndex = &o, &i
 			}
 			return r, nil
-		},
-		func(r node.SanctionRow) error {
-			out = append(out, r)
-			return nil
 		})
-	return out, err
 }
 
 // SanctionHistory returns every statement about one measure, in log order.
 func (s *Store) SanctionHistory(ctx context.Context, id string) ([]node.SanctionRow, error) {
-	var out []node.SanctionRow
-	err := each(ctx, s.r, "sanction history", `SELECT s.idx, s.status, e.raw FROM sanctions s JOIN entries e ON e.idx = s.idx WHERE s.id = ? ORDER BY s.idx`, []any{id},
+	return collect(ctx, s.r, "sanction history", `SELECT s.idx, s.status, e.raw FROM sanctions s JOIN entries e ON e.idx = s.idx WHERE s.id = ? ORDER BY s.idx`, []any{id},
 		func(rows *sql.Rows) (node.SanctionRow, error) {
 			var r node.SanctionRow
 			var raw []byte
@@ -96,10 +89,5 @@ func (s *Store) SanctionHistory(ctx context.Context, id string) ([]node.Sanction
 				return r, fmt.Errorf("sqlite: sanction entry %d: %w", r.Index, err)
 			}
 			return r, nil
-		},
-		func(r node.SanctionRow) error {
-			out = append(out, r)
-			return nil
 		})
-	return out, err
 }

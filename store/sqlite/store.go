@@ -621,35 +621,14 @@ func (s *Store) Identities(ctx context.Context, fn func(leafHash []byte, obsKey 
 // returns it unwrapped. Times compare in UTC; a BBox is inclusive and does
 // not wrap around the antimeridian.
 func (s *Store) Observations(ctx context.Context, f node.ObservationFilter, fn func(node.ObservationRow) error) error {
-	q := `SELECT idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count, bearing_deg,
-		weapon, source_type, evidence, text, external_id, source FROM observations WHERE 1=1`
-	var args []any
-	if !f.From.IsZero() {
-		q += " AND observed_at >= ?"
-		args = append(args, fmtTime(f.From))
-	}
-	if !f.To.IsZero() {
-		q += " AND observed_at < ?"
-		args = append(args, fmtTime(f.To))
-	}
-	if b := f.BBox; b != nil {
-		q += " AND lon >= ? AND lat >= ? AND lon <= ? AND lat <= ?"
-		args = append(args, b[0], b[1], b[2], b[3])
-	}
-	if f.Category != "" {
-		q += " AND category = ?"
-		args = append(args, f.Category)
-	}
-	if f.SourceType != "" {
-		q += " AND source_type = ?"
-		args = append(args, f.SourceType)
-	}
-	q += " ORDER BY idx"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	q := newFilter(`SELECT idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count, bearing_deg,
+		weapon, source_type, evidence, text, external_id, source FROM observations WHERE 1=1`)
+	q.timeRange("observed_at", "observed_at", f.From, f.To)
+	q.bbox("lon", "lat", f.BBox)
+	q.eq("category", f.Category)
+	q.eq("source_type", f.SourceType)
+	q.order("idx", f.Limit)
+	rows, err := s.r.QueryContext(ctx, q.sql, q.args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: query observations: %w", err)
 	}
