@@ -402,24 +402,36 @@ func (c *Compiled) DistanceKM(lon, lat float64, line string) float64 {
 	default:
 		return -1
 	}
+	return math.Round(LineKM(orb.Point{lon, lat}, lines...)*1000) / 1000
+}
+
+// KMPerDegree is the length of a degree of latitude, in kilometres, for a
+// mean Earth radius of 6,371 km.
+const KMPerDegree = 111.195
+
+// LineKM is the distance in kilometres from p to the nearest segment of
+// the lines, on a local equirectangular projection centred on p: within
+// the few hundred kilometres agreements measure, its error is far below a
+// kilometre. It is the one distance the engine and the tools that draw
+// zones share.
+func LineKM(p orb.Point, lines ...orb.LineString) float64 {
+	k := math.Cos(p[1] * math.Pi / 180)
 	best := math.Inf(1)
 	for _, l := range lines {
 		for i := 1; i < len(l); i++ {
-			best = min(best, segmentKM(lon, lat, l[i-1], l[i]))
+			best = min(best, segmentKM(p, k, l[i-1], l[i]))
 		}
 	}
-	return math.Round(best*1000) / 1000
+	return best
 }
 
-// segmentKM is the distance from a point to a segment on a local
-// equirectangular projection centred on the point: within the few
-// hundred kilometres agreements measure, its error is far below a
-// kilometre.
-func segmentKM(lon, lat float64, a, b orb.Point) float64 {
-	const kmPerDegree = 111.195
-	k := math.Cos(lat * math.Pi / 180)
-	ax, ay := (a[0]-lon)*kmPerDegree*k, (a[1]-lat)*kmPerDegree
-	bx, by := (b[0]-lon)*kmPerDegree*k, (b[1]-lat)*kmPerDegree
+// SegmentKM is LineKM for one segment ab.
+func SegmentKM(p, a, b orb.Point) float64 { return segmentKM(p, math.Cos(p[1]*math.Pi/180), a, b) }
+
+// segmentKM is SegmentKM with k, the cosine of p's latitude, given.
+func segmentKM(p orb.Point, k float64, a, b orb.Point) float64 {
+	ax, ay := (a[0]-p[0])*KMPerDegree*k, (a[1]-p[1])*KMPerDegree
+	bx, by := (b[0]-p[0])*KMPerDegree*k, (b[1]-p[1])*KMPerDegree
 	dx, dy := bx-ax, by-ay
 	t := 0.0
 	if l2 := dx*dx + dy*dy; l2 > 0 {

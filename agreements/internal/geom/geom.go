@@ -15,6 +15,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/guarantor/guarantor/engine/agreement"
 	"github.com/guarantor/guarantor/scenario"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -22,7 +23,7 @@ import (
 
 // kmPerDegree is the length of a degree of latitude (and of longitude at
 // the equator) on a sphere of radius 6371 km, as engine/agreement uses.
-const kmPerDegree = 111.195
+const kmPerDegree = agreement.KMPerDegree
 
 // decimals is the precision of every coordinate written.
 const decimals = 4
@@ -252,44 +253,17 @@ func Rectangle(settlement string, alongKM, acrossKM float64) orb.Polygon {
 	return orb.Polygon{ccw(orb.Ring{corner(-1, -1), corner(1, -1), corner(1, 1), corner(-1, 1), corner(-1, -1)})}
 }
 
-// DistanceKM returns the distance from p to the nearest point of line in
-// kilometres, on a local equirectangular projection centred on p (the
-// method of engine/agreement, unrounded).
-func DistanceKM(p orb.Point, line orb.LineString) float64 {
-	k := math.Cos(p[1] * math.Pi / 180)
-	best := math.Inf(1)
-	for i := 1; i < len(line); i++ {
-		best = min(best, segKM(p, k, line[i-1], line[i]))
-	}
-	return best
-}
+// DistanceKM is the distance from p to the line in kilometres, measured
+// exactly as the engine measures it (agreement.LineKM).
+func DistanceKM(p orb.Point, line orb.LineString) float64 { return agreement.LineKM(p, line) }
 
-// segmentKM is the distance from p to the segment ab in kilometres, on a
-// local equirectangular projection centred on p.
-func segmentKM(p, a, b orb.Point) float64 {
-	return segKM(p, math.Cos(p[1]*math.Pi/180), a, b)
-}
-
-// segKM is segmentKM with k, the cosine of p's latitude, given.
-func segKM(p orb.Point, k float64, a, b orb.Point) float64 {
-	ax, ay := (a[0]-p[0])*kmPerDegree*k, (a[1]-p[1])*kmPerDegree
-	bx, by := (b[0]-p[0])*kmPerDegree*k, (b[1]-p[1])*kmPerDegree
-	dx, dy := bx-ax, by-ay
-	t := 0.0
-	if l2 := dx*dx + dy*dy; l2 > 0 {
-		t = max(0, min(1, -(ax*dx+ay*dy)/l2))
-	}
-	x, y := ax+t*dx, ay+t*dy
-	return math.Sqrt(x*x + y*y)
-}
+// segmentKM is the distance from p to the segment ab, as the engine
+// measures it.
+func segmentKM(p, a, b orb.Point) float64 { return agreement.SegmentKM(p, a, b) }
 
 // signedKM is the distance from p to the ring's boundary, negative inside.
 func signedKM(p orb.Point, r orb.Ring) float64 {
-	k := math.Cos(p[1] * math.Pi / 180)
-	d := math.Inf(1)
-	for i := 1; i < len(r); i++ {
-		d = min(d, segKM(p, k, r[i-1], r[i]))
-	}
+	d := agreement.LineKM(p, orb.LineString(r))
 	if planar.RingContains(r, p) {
 		return -d
 	}
