@@ -48,11 +48,7 @@ func demoAgreement(ctx context.Context, c *client, d dataDir, auth note.Signer, 
 		keys[role] = s
 		signers = append(signers, s)
 	}
-	raw, err := entry.Sign(entry.KindAgreement, body, signers...)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, _, err := c.submit(ctx, raw); err != nil {
+	if err := signSubmit(ctx, c, entry.KindAgreement, body, signers...); err != nil {
 		return nil, nil, fmt.Errorf("agreement %s: %w", name, err)
 	}
 	return &doc, keys, nil
@@ -87,11 +83,7 @@ func demoResponses(ctx context.Context, c *client, keys map[string]note.Signer, 
 		if err != nil {
 			return n, err
 		}
-		raw, err := entry.Sign(entry.KindResponse, body, s)
-		if err != nil {
-			return n, err
-		}
-		if _, _, err := c.submit(ctx, raw); err != nil {
+		if err := signSubmit(ctx, c, entry.KindResponse, body, s); err != nil {
 			return n, fmt.Errorf("response to obligation %d: %w", o.ID, err)
 		}
 		seen[o.Who] = true
@@ -118,11 +110,7 @@ func demoResponses(ctx context.Context, c *client, keys map[string]note.Signer, 
 		if err != nil {
 			return n, err
 		}
-		raw, err := entry.Sign(entry.KindResponse, body, s)
-		if err != nil {
-			return n, err
-		}
-		if _, _, err := c.submit(ctx, raw); err != nil {
+		if err := signSubmit(ctx, c, entry.KindResponse, body, s); err != nil {
 			return n, fmt.Errorf("response to obligation %d: %w", o.ID, err)
 		}
 		n++
@@ -151,12 +139,7 @@ func demoSanction(ctx context.Context, c *client, eu note.Signer, at time.Time) 
 	if err != nil {
 		return err
 	}
-	raw, err := entry.Sign(entry.KindSanction, body, eu)
-	if err != nil {
-		return err
-	}
-	_, _, err = c.submit(ctx, raw)
-	return err
+	return signSubmit(ctx, c, entry.KindSanction, body, eu)
 }
 
 // demoVerifications has a SYNTHETIC analyst verify up to n corroborated
@@ -184,11 +167,7 @@ func demoVerifications(ctx context.Context, c *client, analyst note.Signer, n in
 			if err != nil {
 				return done, err
 			}
-			raw, err := entry.Sign(entry.KindVerification, body, analyst)
-			if err != nil {
-				return done, err
-			}
-			if _, _, err := c.submit(ctx, raw); err != nil {
+			if err := signSubmit(ctx, c, entry.KindVerification, body, analyst); err != nil {
 				return done, fmt.Errorf("verify incident %d: %w", in.ID, err)
 			}
 			done++
@@ -268,8 +247,9 @@ func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[
 	return n, nil
 }
 
-func signSubmit(ctx context.Context, c *client, kind entry.Kind, body []byte, s note.Signer) error {
-	raw, err := entry.Sign(kind, body, s)
+// signSubmit signs body as an entry of kind and submits it.
+func signSubmit(ctx context.Context, c *client, kind entry.Kind, body []byte, signers ...note.Signer) error {
+	raw, err := entry.Sign(kind, body, signers...)
 	if err != nil {
 		return err
 	}
