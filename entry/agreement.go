@@ -647,3 +647,27 @@ type CoverageRatio struct {
 	Pledged     float64 `json:"pledged"`
 	Deployed    float64 `json:"deployed"`
 }
+
+// check applies the agreement rules to the new version an amendment
+// carries, naming fields under /agreement, and requires a version after
+// the first.
+func (b *Amendment) check() error {
+	if err := b.Agreement.check(); err != nil {
+		if ge, ok := err.(*guarantor.Error); ok {
+			ge.Field = "/agreement" + ge.Field
+		}
+		return err
+	}
+	if b.Agreement.Version < 2 {
+		return guarantor.Errorf(guarantor.EInvalid, "/agreement/version", "an amendment makes version 2 or later; version 1 is an agreement entry")
+	}
+	return nil
+}
+
+// check requires the pledge's period to run forwards.
+func (b *Pledge) check() error {
+	if !b.To.After(b.From) {
+		return guarantor.Errorf(guarantor.EInvalid, "/to", "the pledge's period ends before it starts")
+	}
+	return nil
+}

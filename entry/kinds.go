@@ -35,10 +35,20 @@ const (
 //go:embed schemas/*.json
 var schemaFS embed.FS
 
-var kinds = map[Kind]bool{KindKey: true, KindRevocation: true, KindObservation: true, KindTestimony: true,
-	KindVerification: true, KindIncident: true, KindTick: true,
-	KindAgreement: true, KindDetermination: true, KindObligation: true, KindResponse: true,
-	KindAmendment: true, KindSanction: true, KindPledge: true, KindDeployment: true, KindCoverage: true}
+// kinds makes a new, empty body for each accepted kind.
+var kinds = map[Kind]func() any{
+	KindKey: func() any { return new(KeyBody) }, KindRevocation: func() any { return new(RevocationBody) },
+	KindObservation: func() any { return new(Observation) }, KindTestimony: func() any { return new(Testimony) },
+	KindVerification: func() any { return new(Verification) }, KindIncident: func() any { return new(Incident) },
+	KindTick: func() any { return new(Tick) }, KindAgreement: func() any { return new(Agreement) },
+	KindAmendment: func() any { return new(Amendment) }, KindDetermination: func() any { return new(Determination) },
+	KindObligation: func() any { return new(Obligation) }, KindResponse: func() any { return new(Response) },
+	KindSanction: func() any { return new(Sanction) }, KindPledge: func() any { return new(Pledge) },
+	KindDeployment: func() any { return new(Deployment) }, KindCoverage: func() any { return new(Coverage) },
+}
+
+// checker is a body with rules its JSON Schema cannot express.
+type checker interface{ check() error }
 
 var printer = message.NewPrinter(language.English)
 
@@ -58,7 +68,7 @@ func KindNames() []string {
 
 // Schema returns the JSON Schema (draft 2020-12) document for a kind's body.
 func Schema(kind Kind) ([]byte, bool) {
-	if !kinds[kind] {
+	if kinds[kind] == nil {
 		return nil, false
 	}
 	b, err := schemaFS.ReadFile("schemas/" + string(kind) + ".json")
@@ -109,113 +119,31 @@ func (e *Entry) Validate() (any, error) {
 	if err := schemas[e.Kind].Validate(doc); err != nil {
 		return nil, schemaError(e.Kind, err)
 	}
-	switch e.Kind {
-	case KindKey:
-		var b KeyBody
-		if err := e.Decode(&b); err != nil {
-			return nil, err
-		}
-		return &b, b.check()
-	case KindRevocation:
-		var b RevocationBody
-		if err := e.Decode(&b); err != nil {
-			return nil, err
-		}
-		return &b, nil
-	case KindObservation:
-		var b Observation
-		if err := e.Decode(&b); err != nil {
-			return nil, err
-		}
-		return &b, nil
-	case KindTestimony:
-		var b Testimony
-		if err := e.Decode(&b); err != nil {
-			return nil, err
-		}
-		return &b, nil
-	case KindVerification:
-		var b Verification
-		if err := e.Decode(&b); err != nil {
-			return nil, err
-		}
-		return &b, nil
-	case KindIncident:
-		var b Incident
-		if err := e.Decode(&b); err != nil {
-			return nil, err
-		}
-		return &b, b.check()
-	case KindTick:
-		return decodeAs[Tick](e)
-	case KindAgreement:
-		b, err := decodeAs[Agreement](e)
-		if err != nil {
-			return nil, err
-		}
-		return b, b.check()
-	case KindAmendment:
-		b, err := decodeAs[Amendment](e)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Agreement.check(); err != nil {
-			if ge, ok := err.(*guarantor.Error); ok {
-				ge.Field = "/agreement" + ge.Field
-			}
-			return b, err
-		}
-		if b.Agreement.Version < 2 {
-			return b, guarantor.Errorf(guarantor.EInvalid, "/agreement/version", "an amendment makes version 2 or later; version 1 is an agreement entry")
-		}
-		return b, nil
-	case KindSanction:
-		return decodeAs[Sanction](e)
-	case KindPledge:
-		b, err := decodeAs[Pledge](e)
-		if err == nil && !b.To.After(b.From) {
-			err = guarantor.Errorf(guarantor.EInvalid, "/to", "the pledge's period ends before it starts")
-		}
-		return b, err
-	case KindDeployment:
-		return decodeAs[Deployment](e)
-	case KindCoverage:
-		return decodeAs[Coverage](e)
-	case KindDetermination:
-		return decodeAs[Determination](e)
-	case KindObligation:
-		return decodeAs[Obligation](e)
-	case KindResponse:
-		return decodeAs[Response](e)
-	}
-	return nil, guarantor.Errorf(guarantor.EUnsupported, "kind", "no validator for kind %q", e.Kind)
-}
-
-// decodeAs decodes e's body into a new T.
-func decodeAs[T any](e *Entry) (*T, error) {
-	var b T
-	if err := e.Decode(&b); err != nil {
+	b, err := e.DecodeValidated()
+	if err != nil {
 		return nil, err
 	}
-	return &b, nil
+	if c, ok := b.(checker); ok {
+		return b, c.check()
+	}
+	return b, nil
 }
 
-// DecodeOwn decodes the body of a derived entry this process encoded
-// itself a moment ago, without the JSON Schema (which the engine's own
-// output passes by construction, and every auditor checks again). Other
-// kinds are validated as usual.
-func (e *Entry) DecodeOwn() (any, error) {
-	switch e.Kind {
-	case KindIncident:
-		return decodeAs[Incident](e)
-	case KindDetermination:
-		return decodeAs[Determination](e)
-	case KindObligation:
-		return decodeAs[Obligation](e)
-	case KindCoverage:
-		return decodeAs[Coverage](e)
+// DecodeValidated decodes the body into its kind's type without the JSON
+// Schema and the checks Validate applies: for a body known to be valid,
+// because this process encoded it a moment ago (the engine's own output)
+// or because it was validated when it entered the log (the projection).
+// Every auditor validates again.
+func (e *Entry) DecodeValidated() (any, error) {
+	mk := kinds[e.Kind]
+	if mk == nil {
+		return nil, guarantor.Errorf(guarantor.EUnsupported, "kind", "no body type for kind %q", e.Kind)
 	}
-	return e.Validate()
+	b := mk()
+	if err := e.Decode(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // schemaError turns a jsonschema validation error into a guarantor error

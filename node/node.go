@@ -250,7 +250,7 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 	}
 	var body any
 	if integrated {
-		body, err = e.DecodeOwn() // the engine's own output
+		body, err = e.DecodeValidated() // the engine's own output
 	} else {
 		body, err = e.Validate()
 	}

@@ -555,8 +555,8 @@ func (s *Store) ObservationByID(ctx context.Context, signer, id string) (uint64,
 
 // Entry returns the applied entry at index, or ok=false. For an accepted
 // entry, Body is decoded again from the raw note (entry.Parse and
-// Validate), so the record is the one Apply was given; a rejected entry
-// has no Body.
+// DecodeValidated: it was validated when it was applied), so the record
+// is the one Apply was given; a rejected entry has no Body.
 func (s *Store) Entry(ctx context.Context, index uint64) (node.Record, bool, error) {
 	rec, err := scanRecord(s.r.QueryRowContext(ctx, "SELECT idx, leaf_hash, kind, signers, raw, rejected FROM entries WHERE idx = ?", int64(index)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -583,7 +583,7 @@ func scanRecord(row interface{ Scan(...any) error }) (node.Record, error) {
 	if rec.Rejected == "" {
 		e, err := entry.Parse(rec.Raw)
 		if err == nil {
-			rec.Body, err = e.Validate()
+			rec.Body, err = e.DecodeValidated() // validated when it was applied
 		}
 		if err != nil {
 			return node.Record{}, fmt.Errorf("entry %d no longer decodes: %w", rec.Index, err)
