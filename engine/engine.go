@@ -487,7 +487,7 @@ func (e *Engine) shrink() {
 	}
 	all := make([]open, 0, len(e.incidents))
 	for id, inc := range e.incidents {
-		all = append(all, open{latest(inc), id})
+		all = append(all, open{inc.last.To.Unix(), id}) // the latest member's time
 	}
 	slices.SortFunc(all, func(a, b open) int { return cmp.Or(cmp.Compare(a.latest, b.latest), cmp.Compare(a.id, b.id)) })
 	gap := max(e.cfg.Fusion.MaxGap, 1)
@@ -521,14 +521,6 @@ func (e *Engine) shrink() {
 	}
 }
 
-func latest(inc *incident) int64 {
-	var t int64 = math.MinInt64
-	for _, m := range inc.members {
-		t = max(t, m.At)
-	}
-	return t
-}
-
 // toObs converts an observation to fusion's integer form.
 func toObs(index uint64, signers []string, b *entry.Observation) fusion.Obs {
 	o := fusion.Obs{
@@ -544,7 +536,7 @@ func toObs(index uint64, signers []string, b *entry.Observation) fusion.Obs {
 	if b.AccuracyM != nil {
 		o.AccuracyM = int64(math.Round(*b.AccuracyM))
 	} else {
-		o.AccuracyM = e0Accuracy
+		o.AccuracyM = defaultAccuracyM
 	}
 	if b.Count != nil {
 		o.Count = int64(*b.Count)
@@ -552,9 +544,9 @@ func toObs(index uint64, signers []string, b *entry.Observation) fusion.Obs {
 	return o
 }
 
-// e0Accuracy is the radius assumed for a report that gives none: a
+// defaultAccuracyM is the radius assumed for a report that gives none: a
 // settlement-sized area.
-const e0Accuracy = 2000
+const defaultAccuracyM = 2000
 
 // mergeByIndex merges two index-ordered member lists.
 func mergeByIndex(a, b []fusion.Obs) []fusion.Obs {
