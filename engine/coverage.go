@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/guarantor/guarantor/entry"
@@ -64,7 +65,7 @@ func (e *Engine) coverage(in Input, id string) error {
 	cov := entry.Coverage{Seq: e.seq, Agreement: id, Version: av.c.Doc.Version, At: now, Month: start.Format("2006-01"), Inputs: []entry.Ref{ref(in)}}
 	cov.Cells = []entry.CoverageCell{}
 	for _, c := range e.coalition.CoverageAt(av.c.Doc, now) {
-		cell := entry.CoverageCell{Sector: c.Sector, Capability: c.Capability, Required: c.Required, Pledged: c.Pledged, Deployed: c.Deployed}
+		cell := entry.CoverageCell{Sector: c.Sector, Capability: c.Capability, Required: c.Required, Pledged: c.Pledged, Deployed: c.Deployed, Confirmed: c.Confirmed}
 		if c.Deployed < c.Required {
 			cell.Shortfall = c.Required - c.Deployed
 		}
@@ -74,7 +75,38 @@ func (e *Engine) coverage(in Input, id string) error {
 	for _, r := range e.coalition.Ratios(av.c.Doc, now) {
 		cov.Ratios = append(cov.Ratios, entry.CoverageRatio{Contributor: r.Contributor, Pledged: r.Pledged, Deployed: r.Deployed})
 	}
+	cov.Support = e.coalition.Support(av.c.Doc, now)
+	ids := make([]uint64, 0, len(e.obligations))
+	for oid, o := range e.obligations {
+		if o.body.Agreement == id && o.body.Status == entry.ObligationOpen && len(o.needs) > 0 {
+			ids = append(ids, oid)
+		}
+	}
+	slices.Sort(ids)
+	for _, oid := range ids {
+		for _, need := range e.obligations[oid].needs {
+			cov.Obligations = append(cov.Obligations, e.coalition.Link(av.c.Doc, need, now))
+		}
+	}
 	return e.emitBody(entry.KindCoverage, cov)
+}
+
+// confirm takes a monitor's sighting of a coalition deployment and logs
+// the coverage of its pledge's agreement; a sighting of a report that
+// does not exist, or is not something in place, has no effect.
+func (e *Engine) confirm(in Input, b *entry.Observation) error {
+	c := b.Confirms // the registry lets only the mission's keys sign observations
+	agreement, ok := e.coalition.DeploymentAgreement(c.Contributor, c.Deployment)
+	if !ok || e.coalition.Confirm(c.Contributor, c.Deployment, b.ObservedAt, c.Quantity) != nil {
+		return nil
+	}
+	return e.coverage(in, agreement)
+}
+
+// CheckSighting says why a monitor's sighting at at of a contributor's
+// deployment report would confirm nothing, or returns nil.
+func (e *Engine) CheckSighting(contributor, id string, at time.Time) error {
+	return e.coalition.CheckSighting(contributor, id, at)
 }
 
 // newMonth logs, when a tick starts a month, the coverage of every

@@ -172,6 +172,12 @@ func (e *Engine) Apply(in Input) ([]Derived, error) {
 	switch b := in.Body.(type) {
 	case *entry.Observation:
 		e.advance(b.ObservedAt.Unix())
+		if b.Confirms != nil {
+			if err := e.confirm(in, b); err != nil {
+				return nil, err
+			}
+			break
+		}
 		if err := e.observe(in, b); err != nil {
 			return nil, err
 		}

@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/guarantor/guarantor/engine/agreement"
+	"github.com/guarantor/guarantor/engine/coalition"
 	"github.com/guarantor/guarantor/entry"
 )
 
@@ -22,6 +24,9 @@ type agreementVersion struct {
 // and so still answerable (a fulfilment makes it late).
 type obligation struct {
 	body entry.Obligation // the latest revision
+	// needs are the capabilities its duty needs, with the caveats that
+	// conflict and how near the line the incident that fired it lies.
+	needs []coalition.Need
 }
 
 // answerable is how long after its deadline a missed obligation can still
@@ -216,7 +221,7 @@ func (e *Engine) judge(inc *incident, in Input) error {
 				slices.SortFunc(counted, func(x, y entry.RevisionRef) int { return cmp.Compare(x.ID, y.ID) })
 				incidents = mergeRefs(incidents, counted)
 			}
-			if err := e.determine(av, t, incidents, in); err != nil {
+			if err := e.determine(av, t, incidents, lineKM(c, b), in); err != nil {
 				return err
 			}
 		}
@@ -258,9 +263,23 @@ func mergeRefs(a, b []entry.RevisionRef) []entry.RevisionRef {
 	return a
 }
 
+// lineKM is the distance from the incident to the nearest line of the
+// agreement, or +Inf when it has none.
+func lineKM(c *agreement.Compiled, b *entry.Incident) float64 {
+	d := math.Inf(1)
+	for _, l := range c.Doc.Lines {
+		if km := c.DistanceKM(b.Location.Coordinates[0], b.Location.Coordinates[1], l.ID); km >= 0 {
+			d = min(d, km)
+		}
+	}
+	return d
+}
+
 // determine logs a determination and one obligation per debtor of each
-// duty of the trigger.
-func (e *Engine) determine(av *agreementVersion, t *agreement.Trigger, incidents []entry.RevisionRef, in Input) error {
+// duty of the trigger, and, when a duty needs a capability of the
+// agreement's coalition, the coverage that links the new obligations to
+// their holders. near is the fired incident's distance from the line.
+func (e *Engine) determine(av *agreementVersion, t *agreement.Trigger, incidents []entry.RevisionRef, near float64, in Input) error {
 	now := time.Unix(e.now, 0).UTC()
 	det := entry.Determination{
 		Seq: e.seq, Agreement: av.c.Doc.ID, Version: av.c.Doc.Version, Trigger: t.ID, At: now,
@@ -270,6 +289,7 @@ func (e *Engine) determine(av *agreementVersion, t *agreement.Trigger, incidents
 	if err := e.emitBody(entry.KindDetermination, det); err != nil {
 		return err
 	}
+	needy := false
 	for _, d := range t.Obligations {
 		roles, group := av.c.Doc.Debtors(d.Who)
 		within, _ := entry.ParseDuration(d.Within) // checked by entry.Validate
@@ -287,8 +307,16 @@ func (e *Engine) determine(av *agreementVersion, t *agreement.Trigger, incidents
 			if err := e.emitBody(entry.KindObligation, o); err != nil {
 				return err
 			}
-			e.obligations[o.ID] = &obligation{body: o}
+			ob := &obligation{body: o}
+			for _, c := range d.Capabilities {
+				ob.needs = append(ob.needs, coalition.Need{Obligation: o.ID, Who: who, Capability: c, Conflicts: d.CaveatConflicts, LineKM: near})
+			}
+			e.obligations[o.ID] = ob
+			needy = needy || len(ob.needs) > 0
 		}
+	}
+	if needy && av.c.Doc.Coalition != "" {
+		return e.coverage(in, av.c.Doc.ID)
 	}
 	return nil
 }
@@ -382,9 +410,13 @@ func (e *Engine) revise(o *obligation, next entry.Obligation, in Input) error {
 	if err := e.emitBody(entry.KindObligation, next); err != nil {
 		return err
 	}
+	was := o.body.Status
 	o.body = next
 	if next.Status != entry.ObligationOpen && next.Status != entry.ObligationMissed {
 		delete(e.obligations, next.ID)
+	}
+	if was == entry.ObligationOpen && next.Status != entry.ObligationOpen && len(o.needs) > 0 {
+		return e.coverage(in, next.Agreement) // it no longer needs holders
 	}
 	return nil
 }

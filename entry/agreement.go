@@ -63,6 +63,36 @@ type Agreement struct {
 	Capabilities []Capability `json:"capabilities,omitempty"`
 	// Requirements say what the coalition must hold, per sector and period.
 	Requirements []Requirement `json:"requirements,omitempty"`
+	// Rates convert economic pledges made in other currencies into the
+	// capability's unit, at rates the signatories agreed and documented.
+	Rates []Rate `json:"rates,omitempty"`
+}
+
+// Rate is a documented conversion rate: one unit of Currency is worth
+// Rate units of To, as published by Source on AsOf. Coverage converts
+// every economic amount at the rate its agreement version declares, so
+// the figures do not move with the markets and anyone can recompute them.
+type Rate struct {
+	Currency string    `json:"currency"`
+	To       string    `json:"to"`
+	Rate     float64   `json:"rate"`
+	AsOf     time.Time `json:"as_of"`
+	Source   string    `json:"source"`
+}
+
+// Convert converts amount from currency into unit (an economic
+// capability's unit, such as EUR) at the agreement's declared rate; ok is
+// false when the agreement declares none.
+func (a *Agreement) Convert(amount float64, currency, unit string) (float64, bool) {
+	if currency == unit {
+		return amount, true
+	}
+	for _, r := range a.Rates {
+		if r.Currency == currency && r.To == unit {
+			return amount * r.Rate, true
+		}
+	}
+	return 0, false
 }
 
 // Capability is a kind of contribution and the unit it is counted in.
@@ -192,6 +222,16 @@ type Duty struct {
 	Within      string `json:"within"`
 	OnRequestOf string `json:"on_request_of,omitempty"`
 	Text        string `json:"text,omitempty"`
+	// Capabilities the duty needs (e.g. air_missile_defence for a
+	// response): coverage names, for each open obligation, the coalition
+	// contributors who hold them.
+	Capabilities []string `json:"capabilities,omitempty"`
+	// CaveatConflicts are the pledge caveats that keep a holder from
+	// answering the duty (e.g. no_combat_troops for a ground response).
+	// Distance caveats (outside_50km_of_line, outside_100km_of_line)
+	// conflict by geometry, whether listed or not: when an incident of the
+	// determination lies that close to a line of the agreement.
+	CaveatConflicts []string `json:"caveat_conflicts,omitempty"`
 }
 
 // Obligation actions.
@@ -408,6 +448,15 @@ func (a *Agreement) check() error {
 			return guarantor.Errorf(guarantor.EInvalid, ptr+"/to", "the period ends before it starts")
 		}
 	}
+	for i, r := range a.Rates {
+		ptr := fmt.Sprintf("/rates/%d", i)
+		if r.Currency == r.To {
+			return guarantor.Errorf(guarantor.EInvalid, ptr+"/to", "a rate converts %s into another currency, not into itself", r.Currency)
+		}
+		if err := unique(ptr, "rate", r.Currency+"->"+r.To); err != nil {
+			return err
+		}
+	}
 	for i, t := range a.Triggers {
 		if err := unique(fmt.Sprintf("/triggers/%d/id", i), "trigger", t.ID); err != nil {
 			return err
@@ -427,6 +476,11 @@ func (a *Agreement) check() error {
 			}
 			if _, err := ParseDuration(d.Within); err != nil {
 				return guarantor.Errorf(guarantor.EInvalid, ptr+"/within", "%v", err)
+			}
+			for k, c := range d.Capabilities {
+				if _, ok := a.Capability(c); !ok {
+					return guarantor.Errorf(guarantor.EInvalid, fmt.Sprintf("%s/capabilities/%d", ptr, k), "capability %q is neither built in nor defined by this agreement", c)
+				}
 			}
 		}
 	}
@@ -626,7 +680,12 @@ type Coverage struct {
 	Month     string          `json:"month"`
 	Cells     []CoverageCell  `json:"cells"`
 	Ratios    []CoverageRatio `json:"ratios"`
-	Inputs    []Ref           `json:"inputs"`
+	// Support is economic support per donor and kind (empty: none).
+	Support []CoverageSupport `json:"support,omitempty"`
+	// Obligations links each open obligation needing a capability to its
+	// holders (empty: none).
+	Obligations []CoverageLink `json:"obligations,omitempty"`
+	Inputs      []Ref          `json:"inputs"`
 }
 
 // CoverageCell is required, pledged and deployed (or disbursed) for one
@@ -639,6 +698,46 @@ type CoverageCell struct {
 	Pledged    float64 `json:"pledged"`
 	Deployed   float64 `json:"deployed"`
 	Shortfall  float64 `json:"shortfall,omitempty"`
+	// Confirmed is the part of Deployed that monitors' observations
+	// confirm in place (never for money).
+	Confirmed float64 `json:"confirmed,omitempty"`
+}
+
+// CoverageSupport is one donor's economic support of one kind at the
+// snapshot, every amount converted into the capability's unit at the
+// agreement's declared rates: what its pledges in force promise, what
+// of it is due by now (each pledge pro rata of its period elapsed), and
+// what it has disbursed against them.
+type CoverageSupport struct {
+	Contributor string  `json:"contributor"`
+	Capability  string  `json:"capability"`
+	Unit        string  `json:"unit"`
+	Pledged     float64 `json:"pledged"`
+	Due         float64 `json:"due"`
+	Disbursed   float64 `json:"disbursed"`
+}
+
+// CoverageLink names, for one open obligation whose duty needs a
+// capability, the coalition contributors who hold it in place. Conflict
+// is set when some hold it but every one of them is kept from answering
+// by a caveat; no holders at all is a plain gap.
+type CoverageLink struct {
+	Obligation uint64           `json:"obligation"`
+	Who        string           `json:"who"`
+	Capability string           `json:"capability"`
+	Holders    []CoverageHolder `json:"holders"`
+	Conflict   bool             `json:"conflict,omitempty"`
+}
+
+// CoverageHolder is one pledge whose capability is in place, with the
+// caveats that keep it from answering the obligation, if any.
+type CoverageHolder struct {
+	Contributor string   `json:"contributor"`
+	Pledge      string   `json:"pledge"`
+	Sector      string   `json:"sector"`
+	Deployed    float64  `json:"deployed"`
+	Caveats     []string `json:"caveats,omitempty"`
+	Conflicts   []string `json:"conflicts,omitempty"`
 }
 
 // CoverageRatio is one contributor's deployed-to-pledged record.

@@ -236,6 +236,28 @@ type Observation struct {
 	Text       string     `json:"text,omitempty"`
 	ExternalID string     `json:"external_id,omitempty"`
 	Source     string     `json:"source,omitempty"`
+	// Confirms, for a deployment_sighting, names the deployment report it
+	// confirms.
+	Confirms *Confirmation `json:"confirms,omitempty"`
+}
+
+// CategoryDeploymentSighting is the category of an observation that
+// confirms a coalition deployment; it is not fused into incidents.
+const CategoryDeploymentSighting = "deployment_sighting"
+
+// Confirmation is what a monitor saw of a contributor's deployment.
+type Confirmation struct {
+	Contributor string  `json:"contributor"`
+	Deployment  string  `json:"deployment"`
+	Quantity    float64 `json:"quantity"`
+}
+
+// check requires confirms exactly on a deployment sighting.
+func (b *Observation) check() error {
+	if (b.Category == CategoryDeploymentSighting) != (b.Confirms != nil) {
+		return guarantor.Errorf(guarantor.EInvalid, "/confirms", "an observation names the deployment it confirms (confirms) exactly when its category is %s", CategoryDeploymentSighting)
+	}
+	return nil
 }
 
 // Testimony is the body of a testimony entry: a statement received from
@@ -254,7 +276,7 @@ type Testimony struct {
 }
 
 // Categories lists the observation categories, in schema order.
-var Categories = []string{"shelling", "small_arms", "drone_strike", "air_strike", "missile_strike", "explosion_heard", "heavy_weapon_sighting", "troop_movement", "mine", "movement_restriction", "civilian_casualty", "infrastructure_damage", "other"}
+var Categories = []string{"shelling", "small_arms", "drone_strike", "air_strike", "missile_strike", "explosion_heard", "heavy_weapon_sighting", "troop_movement", "mine", "movement_restriction", "civilian_casualty", "infrastructure_damage", "deployment_sighting", "other"}
 
 // SourceTypes lists the observation source types, in schema order.
 var SourceTypes = []string{"patrol", "camera", "uav", "satellite", "acoustic", "partner", "open_source"}

@@ -111,6 +111,11 @@ type ObligationDetail struct {
 	ID        uint64               `json:"id"`
 	Revisions []ObligationRevision `json:"revisions"`
 	Responses []ResponseView       `json:"responses"`
+	// Holders, while the obligation is open and its duty needs a
+	// capability of the coalition: the contributors holding each one in
+	// place, from the latest coverage snapshot (at CoverageIndex).
+	Holders       []entry.CoverageLink `json:"capability_holders,omitempty"`
+	CoverageIndex *uint64              `json:"coverage_index,omitempty"`
 }
 
 // handleAgreements serves GET /v1/agreements: {"agreements":
@@ -338,6 +343,18 @@ func (s *Server) handleObligation(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, rs := range resps {
 		d.Responses[i] = ResponseView{Index: rs.Index, Signer: rs.Signer, Response: rs.Response}
+	}
+	if last := revs[len(revs)-1].Obligation; last.Status == entry.ObligationOpen {
+		cov, ok, err := st.Coverage(ctx, last.Agreement, "")
+		if err != nil {
+			s.problem(w, r, err)
+			return
+		}
+		for _, l := range cov.Coverage.Obligations {
+			if ok && l.Obligation == id {
+				d.Holders, d.CoverageIndex = append(d.Holders, l), &cov.Index
+			}
+		}
 	}
 	writeJSON(w, http.StatusOK, d)
 }

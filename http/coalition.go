@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/entry"
@@ -19,6 +20,11 @@ type CoverageView struct {
 	Index uint64 `json:"index"`
 	entry.Coverage
 	Gaps []GapView `json:"gaps"`
+	// Conflicts are the obligations open at the snapshot that need a
+	// capability only caveated contributors hold; Uncovered, those that
+	// need one nobody holds in place.
+	Conflicts []entry.CoverageLink `json:"conflicts"`
+	Uncovered []entry.CoverageLink `json:"uncovered"`
 }
 
 // GapView is a sector and capability short of what the agreement
@@ -29,7 +35,13 @@ type GapView struct {
 }
 
 // CoverageCSVColumns are the columns of GET /v1/coalition/{agreement}/coverage.csv.
-var CoverageCSVColumns = []string{"agreement", "month", "sector", "capability", "required", "pledged", "deployed", "shortfall", "index"}
+var CoverageCSVColumns = []string{"agreement", "month", "sector", "capability", "required", "pledged", "deployed", "confirmed", "shortfall", "index"}
+
+// SupportCSVColumns are the columns of GET
+// /v1/coalition/{agreement}/support.csv: each donor's economic support at
+// the snapshot, in the capability's unit at the agreement's declared
+// rates; ratio is disbursed / due (empty when nothing is due yet).
+var SupportCSVColumns = []string{"agreement", "month", "at", "contributor", "capability", "unit", "pledged", "due", "disbursed", "ratio", "index"}
 
 // monthName is the form of a month: YYYY-MM.
 var monthName = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
@@ -61,6 +73,15 @@ func (s *Server) coverage(w http.ResponseWriter, r *http.Request) (*CoverageView
 		}
 	}
 	slices.SortStableFunc(v.Gaps, func(a, b GapView) int { return cmp.Compare(b.Severity, a.Severity) })
+	v.Conflicts, v.Uncovered = []entry.CoverageLink{}, []entry.CoverageLink{}
+	for _, l := range row.Coverage.Obligations {
+		switch {
+		case l.Conflict:
+			v.Conflicts = append(v.Conflicts, l)
+		case len(l.Holders) == 0:
+			v.Uncovered = append(v.Uncovered, l)
+		}
+	}
 	return v, true
 }
 
@@ -83,7 +104,28 @@ func (s *Server) handleCoverageCSV(w http.ResponseWriter, r *http.Request) {
 	_ = cw.Write(CoverageCSVColumns)
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 	for _, c := range v.Cells {
-		_ = cw.Write([]string{v.Agreement, v.Month, c.Sector, c.Capability, f(c.Required), f(c.Pledged), f(c.Deployed), f(c.Shortfall), strconv.FormatUint(v.Index, 10)})
+		_ = cw.Write([]string{v.Agreement, v.Month, c.Sector, c.Capability, f(c.Required), f(c.Pledged), f(c.Deployed), f(c.Confirmed), f(c.Shortfall), strconv.FormatUint(v.Index, 10)})
+	}
+	cw.Flush()
+}
+
+// handleSupportCSV serves GET /v1/coalition/{agreement}/support.csv.
+func (s *Server) handleSupportCSV(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.coverage(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="support.csv"`)
+	cw := csv.NewWriter(w)
+	_ = cw.Write(SupportCSVColumns)
+	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	for _, sp := range v.Support {
+		ratio := ""
+		if sp.Due > 0 {
+			ratio = strconv.FormatFloat(sp.Disbursed/sp.Due, 'f', 4, 64)
+		}
+		_ = cw.Write([]string{v.Agreement, v.Month, v.At.Format(time.RFC3339), sp.Contributor, sp.Capability, sp.Unit, f(sp.Pledged), f(sp.Due), f(sp.Disbursed), ratio, strconv.FormatUint(v.Index, 10)})
 	}
 	cw.Flush()
 }

@@ -77,6 +77,7 @@ var Routes = []Route{
 	{"POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver", "signed request by a key of the role that subscribed, or an operator key"},
 	{"GET /v1/coalition/{agreement}/coverage", "anyone (open data: what the coalition pledged and deployed, and the gaps)"},
 	{"GET /v1/coalition/{agreement}/coverage.csv", "anyone (as above)"},
+	{"GET /v1/coalition/{agreement}/support.csv", "anyone (as above: economic support pledged, due and disbursed per donor)"},
 	{"GET /v1/sanctions", "anyone (open data: measures, authorities and targets are public acts; no private persons)"},
 	{"GET /v1/sanctions/{id}", "anyone (as above)"},
 	{"GET /v1/sanctions.ftm.jsonl", "anyone (as above)"},
@@ -85,6 +86,7 @@ var Routes = []Route{
 	{"GET /v1/blobs/{sha256}", "anyone for public evidence; restricted evidence: signed request by a monitor, analyst, operator, verifier or the authority, or by its uploader"},
 	{"GET /healthz", "anyone"},
 	{"GET /metrics", "anyone (counts only: no entry contents, keys or personal data)"},
+	{"GET /", "anyone (public pages): every GET no route above matches; 404 without WithUI"},
 }
 
 // Server is the HTTP front of a node.
@@ -101,7 +103,13 @@ type Server struct {
 	// private addresses (WithPrivateWebhooks).
 	privateWebhooks bool
 	clock           func() time.Time // nil: time.Now
+	ui              http.Handler     // GET / (WithUI); nil: 404
 }
+
+// WithUI serves h, the public web pages (package web), on GET /: every
+// GET that no API route matches, since the API's more specific patterns
+// take precedence. Without it such requests get a 404.
+func WithUI(h http.Handler) Option { return func(s *Server) { s.ui = h } }
 
 // NewServer returns a handler for n. logDir is the log's directory, whose
 // public files are served under /log/. gatherer serves /metrics.
@@ -116,7 +124,14 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 	for _, o := range opts {
 		o(s)
 	}
+	ui := s.ui
+	if ui == nil {
+		ui = http.NotFoundHandler()
+	}
 	handlers := map[string]http.Handler{
+		// The public pages (WithUI).
+		"GET /": ui,
+
 		"POST /v1/entries":                           http.HandlerFunc(s.handleSubmit),
 		"POST /v1/entries:batch":                     http.HandlerFunc(s.handleBatch),
 		"POST /v1/testimony":                         http.HandlerFunc(s.handleTestimony),
@@ -141,6 +156,7 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 		"GET /v1/sanctions":                          http.HandlerFunc(s.handleSanctions),
 		"GET /v1/coalition/{agreement}/coverage":     http.HandlerFunc(s.handleCoverage),
 		"GET /v1/coalition/{agreement}/coverage.csv": http.HandlerFunc(s.handleCoverageCSV),
+		"GET /v1/coalition/{agreement}/support.csv":  http.HandlerFunc(s.handleSupportCSV),
 		"GET /v1/sanctions/{id}":                     http.HandlerFunc(s.handleSanction),
 		"GET /v1/sanctions.ftm.jsonl":                http.HandlerFunc(s.handleSanctionsFtM),
 		"GET /log/":                                  http.StripPrefix("/log/", ledger.TileHandler(logDir)),

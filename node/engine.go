@@ -114,6 +114,14 @@ func (r *engineRunner) hasPledge(contributor, id string) bool {
 	return r.rep.Engine().HasPledge(contributor, id)
 }
 
+// checkSighting says why a sighting would confirm nothing, as far as the
+// engine has applied the log.
+func (r *engineRunner) checkSighting(c *entry.Confirmation, at time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rep.Engine().CheckSighting(c.Contributor, c.Deployment, at)
+}
+
 // Halted returns why the engine stopped, or nil while it runs.
 func (r *engineRunner) Halted() error {
 	r.mu.Lock()

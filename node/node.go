@@ -364,6 +364,11 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 			return nil, err
 		}
 	}
+	if o, ok := body.(*entry.Observation); ok && o.Confirms != nil && n.engine != nil {
+		if err := n.engine.checkSighting(o.Confirms, o.ObservedAt); err != nil {
+			return nil, guarantor.Errorf(guarantor.EInvalid, "/confirms", "%v", err)
+		}
+	}
 	if d, ok := body.(*entry.Deployment); ok && n.engine != nil {
 		for _, k := range signers {
 			if !n.engine.hasPledge(string(k.Role), d.Pledge) {
@@ -516,6 +521,9 @@ func (n *Node) checkPledge(ctx context.Context, p *entry.Pledge, signers []*regi
 	}
 	if !c.Economic && p.Currency != "" {
 		return guarantor.Errorf(guarantor.EInvalid, "/currency", "%s is counted in %s, not in money", c.ID, c.Unit)
+	}
+	if _, ok := a.Convert(1, p.Currency, c.Unit); c.Economic && !ok {
+		return guarantor.Errorf(guarantor.EInvalid, "/currency", "agreement %s declares no rate from %s to %s, the unit of %s: pledge in %s, or amend the agreement's rates", a.ID, p.Currency, c.Unit, c.ID, c.Unit)
 	}
 	known := false
 	var zones []string

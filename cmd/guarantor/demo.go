@@ -257,7 +257,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *ucdpFile == "" {
 		// The coalition pledges against the framework's requirements: the
 		// deployments come after each pledge is logged, as in life.
-		pledges, err = demoPledges(ctx, c, doc, partyKeys, notBefore.AddDate(0, 0, 2), time.Now())
+		var monitor note.Signer
+		if len(signers) > 0 {
+			monitor = signers[0]
+		}
+		pledges, err = demoPledges(ctx, c, doc, partyKeys, monitor, notBefore.AddDate(0, 0, 2), time.Now())
 		if err == nil {
 			err = inst.node.WaitDerived(ctx)
 		}

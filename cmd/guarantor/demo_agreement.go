@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +13,9 @@ import (
 	"github.com/guarantor/guarantor/agreements"
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/keyfile"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/planar"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -179,8 +184,12 @@ func demoVerifications(ctx context.Context, c *client, analyst note.Signer, n in
 // demoPledges has the coalition's members make SYNTHETIC pledges against
 // the agreement's requirements and report deployments: some in full,
 // some partly, one withdrawn, one never deployed, so that the coverage
-// shows gaps. It returns how many pledges it logged.
-func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[string]note.Signer, start, now time.Time) (int, error) {
+// shows gaps; some air defence is offered only from outside Ukraine, a
+// caveat the framework's response duty rules out. Three members pledge
+// budget support in EUR, USD and GBP and disburse part of it, and a
+// monitor (monitor, when not nil) confirms some deployments in place. It
+// returns how many pledges it logged.
+func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[string]note.Signer, monitor note.Signer, start, now time.Time) (int, error) {
 	if doc.Coalition == "" {
 		return 0, nil
 	}
@@ -190,6 +199,8 @@ func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[
 		quantity, deployed      float64
 		withdrawn               bool
 		caveats                 []string
+		currency                string
+		paid                    int // disbursements of a twelfth, for money
 	}
 	at := func(i int) time.Time { return start.Add(time.Duration(i) * 24 * time.Hour).UTC().Truncate(time.Second) }
 	var plans []plan
@@ -208,10 +219,20 @@ func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[
 			case 3:
 				p.deployed = 0 // not yet
 			}
-			if req.Capability == "air_policing" {
+			switch req.Capability {
+			case "air_policing":
 				p.caveats = []string{"air_only"}
+			case "air_missile_defence":
+				if j%2 == 0 {
+					p.caveats = []string{"no_deployment_in_ukraine"} // batteries kept at home
+				}
 			}
 			plans = append(plans, p)
+		}
+	}
+	for i, cur := range []string{"EUR", "USD", "GBP"} {
+		if i < len(members) {
+			plans = append(plans, plan{who: members[i], capability: "budget_support", sector: "ua-held", quantity: float64(1_200_000_000 * (i + 1)), currency: cur, paid: 3 + 3*i})
 		}
 	}
 	n := 0
@@ -220,8 +241,11 @@ func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[
 		if s == nil {
 			continue
 		}
+		if _, ok := doc.Capability(p.capability); !ok || !slices.ContainsFunc(doc.Zones, func(z entry.Zone) bool { return z.ID == p.sector }) {
+			continue
+		}
 		id := fmt.Sprintf("demo-%s-%d", strings.TrimPrefix(p.who, "guarantor:"), i)
-		body, err := json.Marshal(entry.Pledge{ID: id, At: at(0), Agreement: doc.ID, Capability: p.capability, Quantity: p.quantity,
+		body, err := json.Marshal(entry.Pledge{ID: id, At: at(0), Agreement: doc.ID, Capability: p.capability, Quantity: p.quantity, Currency: p.currency,
 			Sector: p.sector, From: at(0), To: at(0).AddDate(1, 0, 0), Readiness: "medium", Caveats: p.caveats,
 			Text: "SYNTHETIC demo pledge"})
 		if err != nil {
@@ -231,10 +255,32 @@ func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[
 			return n, fmt.Errorf("pledge %s: %w", id, err)
 		}
 		n++
+		if p.currency != "" {
+			for k := range p.paid {
+				if at(1 + 30*k).After(now) {
+					break
+				}
+				body, _ := json.Marshal(entry.Deployment{ID: fmt.Sprintf("%s-p%d", id, k), At: at(1 + 30*k), Pledge: id, Quantity: p.quantity / 12, Status: "disbursed", Text: "SYNTHETIC"})
+				if err := signSubmit(ctx, c, entry.KindDeployment, body, s); err != nil {
+					return n, fmt.Errorf("disbursement of %s: %w", id, err)
+				}
+			}
+			continue
+		}
 		if p.deployed > 0 {
 			body, _ := json.Marshal(entry.Deployment{ID: id + "-d", At: at(1), Pledge: id, Quantity: p.deployed, Status: "deployed", Text: "SYNTHETIC"})
 			if err := signSubmit(ctx, c, entry.KindDeployment, body, s); err != nil {
 				return n, fmt.Errorf("deployment of %s: %w", id, err)
+			}
+			if monitor != nil && i%2 == 0 {
+				// A monitoring team sees it in place a few days later.
+				sighting := entry.Observation{ID: id + "-seen", ObservedAt: at(4), Location: demoSectorPoint(doc, p.sector), Category: entry.CategoryDeploymentSighting,
+					SourceType: "patrol", Text: "SYNTHETIC sighting of a coalition deployment",
+					Confirms: &entry.Confirmation{Contributor: p.who, Deployment: id + "-d", Quantity: p.deployed}}
+				body, _ := json.Marshal(sighting)
+				if err := signSubmit(ctx, c, entry.KindObservation, body, monitor); err != nil {
+					return n, fmt.Errorf("sighting of %s: %w", id, err)
+				}
 			}
 		}
 		if p.withdrawn {
@@ -245,6 +291,27 @@ func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[
 		}
 	}
 	return n, nil
+}
+
+// demoSectorPoint is a point to report a sighting in a sector: the
+// centroid of its zone (the sector's first polygon for a multipolygon).
+func demoSectorPoint(doc *entry.Agreement, sector string) entry.Point {
+	for _, z := range doc.Zones {
+		if z.ID != sector {
+			continue
+		}
+		g, err := geojson.UnmarshalGeometry(z.Geometry)
+		if err != nil {
+			break
+		}
+		geom := g.Geometry()
+		if mp, ok := geom.(orb.MultiPolygon); ok && len(mp) > 0 {
+			geom = mp[0]
+		}
+		c, _ := planar.CentroidArea(geom)
+		return entry.Point{Type: "Point", Coordinates: [2]float64{math.Round(c[0]*1e4) / 1e4, math.Round(c[1]*1e4) / 1e4}}
+	}
+	return entry.Point{Type: "Point"}
 }
 
 // signSubmit signs body as an entry of kind and submits it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,19 +202,30 @@ func TestFrameworkDeterminationsOnTheScenario(t *testing.T) {
 	// The coalition pledged against the framework's requirements; the
 	// engine's latest coverage shows what is deployed and what is short.
 	cov, ok, err := st.Coverage(ctx, "framework-2025", "")
-	if err != nil || !ok || len(cov.Coverage.Cells) != 6 || len(cov.Coverage.Ratios) == 0 {
+	if err != nil || !ok || len(cov.Coverage.Cells) != 7 || len(cov.Coverage.Ratios) == 0 || len(cov.Coverage.Support) != 3 {
 		t.Fatalf("coverage %+v %v %v", cov, ok, err)
 	}
-	deployed, short := 0.0, 0
+	deployed, confirmed, short := 0.0, 0.0, 0
 	for _, c := range cov.Coverage.Cells {
 		deployed += c.Deployed
+		confirmed += c.Confirmed
 		if c.Shortfall > 0 {
 			short++
 		}
 	}
-	if deployed == 0 || short == 0 {
+	if deployed == 0 || confirmed == 0 || confirmed >= deployed || short == 0 {
 		t.Fatalf("coverage cells %+v", cov.Coverage.Cells)
 	}
+	// Budget support in three currencies, each converted at the rate the
+	// framework declares, disbursed in part.
+	rates := map[string]float64{"guarantor:UK": 1, "guarantor:FR": 0.86, "guarantor:DE": 1.14}
+	for _, s := range cov.Coverage.Support {
+		i := slices.Index([]string{"guarantor:UK", "guarantor:FR", "guarantor:DE"}, s.Contributor)
+		if want := float64(1_200_000_000*(i+1)) * rates[s.Contributor]; i < 0 || s.Unit != "EUR" || math.Abs(s.Pledged-want) > 1e-3 || s.Disbursed <= 0 || s.Disbursed > s.Pledged {
+			t.Fatalf("support %+v, want pledged EUR %.0f", s, want)
+		}
+	}
+	t.Logf("coverage at %s: %d cells, %d short, %.0f deployed, %.0f confirmed; %d obligation links", cov.Coverage.At, len(cov.Coverage.Cells), short, deployed, confirmed, len(cov.Coverage.Obligations))
 }
 
 func mustTime(s string) (t time.Time) {

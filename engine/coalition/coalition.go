@@ -19,22 +19,28 @@ import (
 // State is what the coalition's entries have said so far.
 type State struct {
 	pledges map[string]*pledge // by contributor NUL pledge id
+	reports map[string]*report // by contributor NUL deployment id
 }
 
 type pledge struct {
 	contributor string // the role, e.g. guarantor:UK
 	p           entry.Pledge
-	reports     []report // deployment reports, in log order
+	reports     []*report // deployment reports, in log order
 }
 
 type report struct {
 	at       time.Time
 	quantity float64 // in place from at on (0 once withdrawn)
 	paid     bool    // a disbursement of economic support: adds up
+	// seen is the largest quantity a monitor's sighting confirmed, and
+	// seenAt the earliest time a sighting confirmed that much (zero: none).
+	seen   float64
+	seenAt time.Time
+	of     *pledge
 }
 
 // New returns an empty state.
-func New() *State { return &State{pledges: map[string]*pledge{}} }
+func New() *State { return &State{pledges: map[string]*pledge{}, reports: map[string]*report{}} }
 
 // Pledge records a pledge by contributor (its role); a later pledge with
 // the same id replaces it and keeps its deployment reports.
@@ -54,7 +60,7 @@ func (s *State) Deploy(contributor string, d entry.Deployment) error {
 	if p == nil {
 		return fmt.Errorf("coalition: %s made no pledge %q", contributor, d.Pledge)
 	}
-	r := report{at: d.At, quantity: d.Quantity}
+	r := &report{at: d.At, quantity: d.Quantity, of: p}
 	switch d.Status {
 	case "withdrawn":
 		r.quantity = 0
@@ -62,6 +68,57 @@ func (s *State) Deploy(contributor string, d entry.Deployment) error {
 		r.paid = true
 	}
 	p.reports = append(p.reports, r)
+	if k := contributor + "\x00" + d.ID; s.reports[k] == nil {
+		s.reports[k] = r
+	}
+	return nil
+}
+
+// HasDeployment reports whether the contributor logged a deployment
+// report with the id (the first one with it counts).
+func (s *State) HasDeployment(contributor, id string) bool {
+	return s.reports[contributor+"\x00"+id] != nil
+}
+
+// DeploymentAgreement returns the agreement of the pledge the
+// contributor's deployment report id is about, if it logged one.
+func (s *State) DeploymentAgreement(contributor, id string) (string, bool) {
+	r := s.reports[contributor+"\x00"+id]
+	if r == nil {
+		return "", false
+	}
+	return r.of.p.Agreement, true
+}
+
+// CheckSighting says why a sighting at at of the contributor's
+// deployment report id would confirm nothing, or returns nil.
+func (s *State) CheckSighting(contributor, id string, at time.Time) error {
+	r := s.reports[contributor+"\x00"+id]
+	switch {
+	case r == nil:
+		return fmt.Errorf("%s logged no deployment report %q", contributor, id)
+	case r.paid:
+		return fmt.Errorf("%s's report %q is a disbursement: money is not seen in place", contributor, id)
+	case r.quantity == 0:
+		return fmt.Errorf("%s's report %q is a withdrawal: nothing is in place to see", contributor, id)
+	case at.Before(r.at):
+		return fmt.Errorf("the sighting at %s is before %s's report %q at %s", at.Format(time.RFC3339), contributor, id, r.at.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Confirm records a monitor's sighting at at of quantity in place of the
+// contributor's deployment report id. A sighting before the report, of a
+// withdrawal or of a disbursement confirms nothing and is refused.
+func (s *State) Confirm(contributor, id string, at time.Time, quantity float64) error {
+	if err := s.CheckSighting(contributor, id, at); err != nil {
+		return err
+	}
+	r := s.reports[contributor+"\x00"+id]
+	q := min(quantity, r.quantity)
+	if q > r.seen {
+		r.seen, r.seenAt = q, at
+	}
 	return nil
 }
 
@@ -82,7 +139,8 @@ type Cell struct {
 	Month      string  `json:"month"` // YYYY-MM
 	Required   float64 `json:"required"`
 	Pledged    float64 `json:"pledged"`
-	Deployed   float64 `json:"deployed"` // in place at mid-month; for money, disbursed by then
+	Deployed   float64 `json:"deployed"`  // in place at mid-month; for money, disbursed by then
+	Confirmed  float64 `json:"confirmed"` // of Deployed, what monitors confirmed in place by then
 }
 
 // Gap is a cell where what is deployed falls short of what is required.
@@ -144,9 +202,14 @@ func (s *State) evaluate(a *entry.Agreement, t time.Time, month string, cells ma
 		if p.p.Agreement != a.ID || t.Before(p.p.From) || !t.Before(p.p.To) {
 			continue
 		}
+		rate, ok := p.rate(a)
+		if !ok {
+			continue
+		}
 		c := get(p.p.Sector, p.p.Capability)
-		c.Pledged += p.p.Quantity
-		c.Deployed += p.deployedAt(t)
+		c.Pledged += p.p.Quantity * rate
+		c.Deployed += p.deployedAt(t) * rate
+		c.Confirmed += p.confirmedAt(t)
 	}
 }
 
@@ -192,6 +255,33 @@ func (p *pledge) deployedAt(t time.Time) float64 {
 		}
 	}
 	return q
+}
+
+// confirmedAt is what monitors confirmed by t of the report in force at
+// t: nothing once a later report (a withdrawal, a new figure) replaced
+// the one they saw.
+func (p *pledge) confirmedAt(t time.Time) float64 {
+	var cur *report
+	for _, r := range p.reports {
+		if !r.at.After(t) && !r.paid {
+			cur = r
+		}
+	}
+	if cur == nil || cur.seenAt.IsZero() || cur.seenAt.After(t) {
+		return 0
+	}
+	return cur.seen
+}
+
+// rate is what one unit of the pledge's quantity counts for in its
+// capability's unit: 1, or for money in another currency the agreement's
+// declared rate (ok false when it declares none: the pledge is left out).
+func (p *pledge) rate(a *entry.Agreement) (float64, bool) {
+	c, _ := a.Capability(p.p.Capability)
+	if !c.Economic || p.p.Currency == "" {
+		return 1, true
+	}
+	return a.Convert(1, p.p.Currency, c.Unit)
 }
 
 // Gaps returns the cells short of their requirement, the most severe
@@ -245,4 +335,95 @@ func (s *State) Ratios(a *entry.Agreement, t time.Time) []Ratio {
 	}
 	slices.SortFunc(out, func(x, y Ratio) int { return cmp.Compare(x.Contributor, y.Contributor) })
 	return out
+}
+
+// Support returns each donor's economic support per capability at t:
+// its pledges in force then, what of them is due by then (each pledge
+// pro rata of its period elapsed) and what it disbursed against them by
+// then, converted into the capability's unit; ordered by contributor and
+// capability.
+func (s *State) Support(a *entry.Agreement, t time.Time) []entry.CoverageSupport {
+	type key struct{ who, capability string }
+	by := map[key]*entry.CoverageSupport{}
+	for _, p := range s.sorted() {
+		c, _ := a.Capability(p.p.Capability)
+		if p.p.Agreement != a.ID || !c.Economic || t.Before(p.p.From) || !t.Before(p.p.To) {
+			continue
+		}
+		rate, ok := p.rate(a)
+		if !ok {
+			continue
+		}
+		k := key{p.contributor, c.ID}
+		v := by[k]
+		if v == nil {
+			v = &entry.CoverageSupport{Contributor: p.contributor, Capability: c.ID, Unit: c.Unit}
+			by[k] = v
+		}
+		share := float64(t.Sub(p.p.From)) / float64(p.p.To.Sub(p.p.From))
+		v.Pledged += p.p.Quantity * rate
+		v.Due += p.p.Quantity * rate * share
+		v.Disbursed += p.deployedAt(t) * rate
+	}
+	out := make([]entry.CoverageSupport, 0, len(by))
+	for _, v := range by {
+		out = append(out, *v)
+	}
+	slices.SortFunc(out, func(x, y entry.CoverageSupport) int {
+		return cmp.Or(cmp.Compare(x.Contributor, y.Contributor), cmp.Compare(x.Capability, y.Capability))
+	})
+	return out
+}
+
+// Need is what an open obligation needs of the coalition: a capability,
+// the caveats its duty names as conflicting, and how near the line the
+// incident that fired it lies (for the distance caveats).
+type Need struct {
+	Obligation uint64
+	Who        string
+	Capability string
+	Conflicts  []string // the duty's caveat_conflicts
+	LineKM     float64  // distance from the incident to the nearest line; +Inf without lines
+}
+
+// caveatKM is the distance from the line each distance caveat keeps a
+// contributor beyond.
+var caveatKM = map[string]float64{"outside_50km_of_line": 50, "outside_100km_of_line": 100}
+
+// Conflicts returns the caveats of a pledge that keep it from answering
+// need: those the duty names, and the distance caveats whose distance
+// exceeds the incident's distance from the line, in the pledge's order.
+func Conflicts(caveats []string, need Need) []string {
+	var out []string
+	for _, c := range caveats {
+		if km, ok := caveatKM[c]; (ok && need.LineKM < km) || slices.Contains(need.Conflicts, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Link returns, for need, the pledges of its capability in force at t
+// whose capability is in place (deployed > 0), ordered by contributor
+// and pledge id, and whether every holder is kept from answering by a
+// caveat (a caveat conflict; false when nobody holds it: that is a gap).
+func (s *State) Link(a *entry.Agreement, need Need, t time.Time) entry.CoverageLink {
+	l := entry.CoverageLink{Obligation: need.Obligation, Who: need.Who, Capability: need.Capability, Holders: []entry.CoverageHolder{}}
+	free := 0
+	for _, p := range s.sorted() {
+		if p.p.Agreement != a.ID || p.p.Capability != need.Capability || t.Before(p.p.From) || !t.Before(p.p.To) {
+			continue
+		}
+		q := p.deployedAt(t)
+		if q <= 0 {
+			continue
+		}
+		h := entry.CoverageHolder{Contributor: p.contributor, Pledge: p.p.ID, Sector: p.p.Sector, Deployed: q, Caveats: p.p.Caveats, Conflicts: Conflicts(p.p.Caveats, need)}
+		if len(h.Conflicts) == 0 {
+			free++
+		}
+		l.Holders = append(l.Holders, h)
+	}
+	l.Conflict = len(l.Holders) > 0 && free == 0
+	return l
 }
