@@ -302,6 +302,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "  engine: %d derived entries logged, signed by the engine key; %d incidents open; %d SYNTHETIC analyst verifications; %d determinations; %d obligations open; %d SYNTHETIC responses by guarantors\n",
 		est.Matched, est.Open, verified, len(dets.Determinations), est.OpenObligations, responses)
 	fmt.Fprintf(w, "  serving on %s\n", url)
+	fmt.Fprintf(w, "  web pages: %s/ (map: %s/map)\n", url, url)
 	fmt.Fprintf(w, "  log:        %s/v1/log\n", url)
 	fmt.Fprintf(w, "  checkpoint: %s/log/checkpoint\n", url)
 	fmt.Fprintf(w, "  incidents:  %s/v1/incidents\n", url)

@@ -22,6 +22,7 @@ import (
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/store/sqlite"
+	"github.com/guarantor/guarantor/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -168,6 +169,7 @@ func (i *instance) handler(logger *slog.Logger) http.Handler {
 	if i.alerts != nil {
 		opts = append(opts, ghttp.WithAlerts(i.alerts))
 	}
+	opts = append(opts, ghttp.WithUI(web.New(i.node.Store(), web.WithLog(i.node.Log()), web.WithLogger(logger))))
 	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger, opts...)
 }
 
