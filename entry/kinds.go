@@ -45,6 +45,8 @@ var kinds = map[Kind]func() any{
 	KindObligation: func() any { return new(Obligation) }, KindResponse: func() any { return new(Response) },
 	KindSanction: func() any { return new(Sanction) }, KindPledge: func() any { return new(Pledge) },
 	KindDeployment: func() any { return new(Deployment) }, KindCoverage: func() any { return new(Coverage) },
+	KindExchangeList: func() any { return new(ExchangeList) }, KindExchangeManifest: func() any { return new(ExchangeManifest) },
+	KindExchangeConfirmation: func() any { return new(ExchangeConfirmation) },
 }
 
 // checker is a body with rules its JSON Schema cannot express.
@@ -301,6 +303,12 @@ func Time(body any) (time.Time, bool) {
 	case *Pledge:
 		return b.At, true
 	case *Deployment:
+		return b.At, true
+	case *ExchangeList:
+		return b.At, true
+	case *ExchangeManifest:
+		return b.At, true
+	case *ExchangeConfirmation:
 		return b.At, true
 	}
 	return time.Time{}, false

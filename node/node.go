@@ -67,6 +67,14 @@ type Config struct {
 	// Engine, if set, runs the engine over the log (see EngineConfig).
 	// Optional: without it the node logs and projects entries only.
 	Engine *EngineConfig
+
+	// Exchange, if set, is the neutral verifier's service of prisoner
+	// exchanges on this server: an exchange-list part is accepted only if
+	// it is exactly a part the service drafted from the party's upload.
+	// Optional.
+	Exchange interface {
+		CheckList(ctx context.Context, b *entry.ExchangeList) error
+	}
 }
 
 // Node is a running server core. Its methods are safe for concurrent use.
@@ -358,6 +366,9 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 		if err := n.checkResponse(ctx, r, signers); err != nil {
 			return nil, err
 		}
+	}
+	if err := n.checkExchange(ctx, body, signers); err != nil {
+		return nil, err
 	}
 	if pl, ok := body.(*entry.Pledge); ok {
 		if err := n.checkPledge(ctx, pl, signers); err != nil {

@@ -117,6 +117,11 @@ type Store interface {
 	// month (YYYY-MM; "" for its latest month), if one is logged.
 	Coverage(ctx context.Context, agreement, month string) (CoverageRow, bool, error)
 
+	// ExchangeEntries calls fn with every accepted entry of a prisoner
+	// exchange (list parts, manifest parts, confirmations) in log order,
+	// streaming; exchange "" visits every exchange's.
+	ExchangeEntries(ctx context.Context, exchange string, fn func(Record) error) error
+
 	// Keys returns every registered key, with its revocation if any, in log
 	// order, so that the live registry can be restored without a replay.
 	Keys(ctx context.Context) ([]registry.Key, error)

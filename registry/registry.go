@@ -155,6 +155,31 @@ func (r *Registry) rules(e *entry.Entry, body any, signers []note.Verifier) ([]*
 			return nil, err
 		}
 	}
+	switch b := body.(type) {
+	case *entry.ExchangeList:
+		for _, k := range keys {
+			if string(k.Role) != "party:"+b.Side {
+				return nil, guarantor.Errorf(guarantor.EForbidden, "signature", "list %s is party:%s's to sign; key %s has role %s", b.ID, b.Side, k.ID, k.Role)
+			}
+		}
+	case *entry.ExchangeManifest:
+		have := map[string]bool{}
+		for _, k := range keys {
+			if r := string(k.Role); r != "party:"+b.From && r != "party:"+b.To && k.Role != guarantor.RoleVerifier {
+				return nil, guarantor.Errorf(guarantor.EForbidden, "signature", "key %s (role %s) signed manifest %s, which is between party:%s and party:%s", k.ID, k.Role, b.ID, b.From, b.To)
+			}
+			have[string(k.Role)] = true
+		}
+		var missing []string
+		for _, r := range []string{"party:" + b.From, "party:" + b.To, string(guarantor.RoleVerifier)} {
+			if !have[r] {
+				missing = append(missing, r)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, guarantor.Errorf(guarantor.EForbidden, "signature", "manifest %s lacks the co-signature of %s: both parties and the verifier sign each batch", b.ID, strings.Join(missing, ", "))
+		}
+	}
 	if sn, ok := body.(*entry.Sanction); ok {
 		for _, k := range keys {
 			if string(k.Role) != "guarantor:"+sn.Authority {
@@ -213,6 +238,14 @@ func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 	case entry.KindSanction:
 		if !strings.HasPrefix(string(k.Role), "guarantor:") {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; sanctions are stated by a sanctioning authority's guarantor key only", k.ID, k.Role)
+		}
+	case entry.KindExchangeList, entry.KindExchangeConfirmation:
+		if !strings.HasPrefix(string(k.Role), "party:") && !(kind == entry.KindExchangeConfirmation && k.Role == guarantor.RoleVerifier) {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by a party's key", k.ID, k.Role, kind)
+		}
+	case entry.KindExchangeManifest:
+		if !strings.HasPrefix(string(k.Role), "party:") && k.Role != guarantor.RoleVerifier {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; exchange manifests are co-signed by both parties and the verifier", k.ID, k.Role)
 		}
 	case entry.KindIncident, entry.KindTick, entry.KindDetermination, entry.KindObligation, entry.KindCoverage:
 		if k.Role != guarantor.RoleEngine {

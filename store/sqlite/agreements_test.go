@@ -577,6 +577,7 @@ var migrationTables = map[int][]string{
 	3: {"responses", "obligation_current", "obligations", "determination_incidents", "determinations", "agreements"},
 	4: {"sanction_current", "sanctions"},
 	5: {"coverage"},
+	6: {"exchange_entries"},
 }
 
 // downgrade takes the projection at path back to the given schema

@@ -36,6 +36,7 @@ var exportTables = []struct{ name, cols, order string }{
 	{"sanctions", "idx, id, authority, status, at", "idx"},
 	{"sanction_current", "id, idx, authority, status, reimposed_by, reimposed_idx", "id"},
 	{"coverage", "idx, agreement, month, at", "idx"},
+	{"exchange_entries", "idx, kind, exchange, id, signer", "idx"},
 }
 
 // Export writes every table to w: a header line "# table (columns)" and

@@ -185,6 +185,7 @@ var backfills = map[int]func(context.Context, *sql.Tx) error{
 	3: backfill(3, entry.KindAgreement, entry.KindDetermination, entry.KindObligation, entry.KindResponse),
 	4: backfill(4, entry.KindSanction),
 	5: backfill(5, entry.KindCoverage),
+	6: backfill(6, entry.KindExchangeList, entry.KindExchangeManifest, entry.KindExchangeConfirmation),
 }
 
 // backfill returns the backfill of migration n, whose tables project the
@@ -348,6 +349,7 @@ type inserter struct {
 	agreementStmts
 	sanctionStmts
 	coverageStmts
+	exchangeStmts
 }
 
 // newInserter prepares inside tx the insert statements of the tables that
@@ -382,6 +384,9 @@ func newInserter(ctx context.Context, tx *sql.Tx, schema int) (*inserter, error)
 	if schema >= 5 {
 		ins.prepareCoverage(prep)
 	}
+	if schema >= 6 {
+		ins.prepareExchange(prep)
+	}
 	if err != nil {
 		ins.close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -394,7 +399,8 @@ func (ins *inserter) close() {
 	sts := append([]*sql.Stmt{ins.entry, ins.key, ins.revocation, ins.observation}, ins.incidentStmts.all()...)
 	sts = append(sts, ins.agreementStmts.all()...)
 	sts = append(sts, ins.sanctionStmts.all()...)
-	for _, st := range append(sts, ins.coverageStmts.all()...) {
+	sts = append(sts, ins.coverageStmts.all()...)
+	for _, st := range append(sts, ins.exchangeStmts.all()...) {
 		if st != nil {
 			st.Close()
 		}
@@ -493,6 +499,21 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 			break
 		}
 		return ins.insertCoverage(ctx, r.Index, b)
+	case *entry.ExchangeList:
+		if r.Kind != entry.KindExchangeList {
+			break
+		}
+		return ins.insertExchange(ctx, r, b.Exchange, b.ID)
+	case *entry.ExchangeManifest:
+		if r.Kind != entry.KindExchangeManifest {
+			break
+		}
+		return ins.insertExchange(ctx, r, b.Exchange, b.ID)
+	case *entry.ExchangeConfirmation:
+		if r.Kind != entry.KindExchangeConfirmation {
+			break
+		}
+		return ins.insertExchange(ctx, r, b.Exchange, b.ID)
 	case *entry.Determination:
 		if r.Kind != entry.KindDetermination {
 			break
@@ -515,7 +536,7 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		switch r.Kind {
 		case entry.KindKey, entry.KindRevocation, entry.KindObservation, entry.KindIncident, entry.KindVerification,
 			entry.KindAgreement, entry.KindAmendment, entry.KindDetermination, entry.KindObligation, entry.KindResponse,
-			entry.KindSanction, entry.KindCoverage:
+			entry.KindSanction, entry.KindCoverage, entry.KindExchangeList, entry.KindExchangeManifest, entry.KindExchangeConfirmation:
 		default:
 			return nil // kept in entries only
 		}
