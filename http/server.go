@@ -22,6 +22,7 @@ import (
 	"github.com/guarantor/guarantor/alert"
 	"github.com/guarantor/guarantor/blob"
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/exchange"
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/node"
 	"github.com/prometheus/client_golang/prometheus"
@@ -80,6 +81,15 @@ var Routes = []Route{
 	{"GET /v1/coalition/{agreement}/support.csv", "anyone (as above: economic support pledged, due and disbursed per donor)"},
 	{"GET /v1/exchanges/{exchange}", "anyone (open data: counts and progress of a prisoner exchange, from the log; no identity)"},
 	{"GET /v1/exchanges/{exchange}/manifests/{id}", "anyone (open data: a batch's keyed commitments and root, for families' checks; no identity)"},
+	{"POST /v1/exchanges/{exchange}/lists", "signed request (body covered) by a party key: uploads that party's own list in clear, stored encrypted"},
+	{"GET /v1/exchanges/{exchange}/lists", "signed request by the verifier (every list) or a party key (its own lists); ids and counts only"},
+	{"GET /v1/exchanges/{exchange}/lists/{id}/records", "signed request by the verifier, or by a key of the party whose list it is: clear records"},
+	{"POST /v1/exchanges/{exchange}/reconcile", "signed request (body covered) by the verifier only"},
+	{"GET /v1/exchanges/{exchange}/reconciliations/{holder}", "signed request by the verifier only (it quotes both sides' records)"},
+	{"POST /v1/exchanges/{exchange}/decisions", "signed request (body covered) by the verifier only"},
+	{"GET /v1/exchanges/{exchange}/parties/{side}", "signed request by the verifier or a key of party:{side}: that party's own records and their states, never the other side's"},
+	{"POST /v1/exchanges/{exchange}/manifests", "signed request (body covered) by the verifier only: drafts a batch for both parties and the verifier to co-sign"},
+	{"GET /v1/exchanges/{exchange}/persons/{person}/opening", "signed request by the verifier only: the opening it hands one family out of band"},
 	{"GET /v1/sanctions", "anyone (open data: measures, authorities and targets are public acts; no private persons)"},
 	{"GET /v1/sanctions/{id}", "anyone (as above)"},
 	{"GET /v1/sanctions.ftm.jsonl", "anyone (as above)"},
@@ -104,8 +114,9 @@ type Server struct {
 	// privateWebhooks lets non-operators point webhooks at local and
 	// private addresses (WithPrivateWebhooks).
 	privateWebhooks bool
-	clock           func() time.Time // nil: time.Now
-	ui              http.Handler     // GET / (WithUI); nil: 404
+	clock           func() time.Time  // nil: time.Now
+	ui              http.Handler      // GET / (WithUI); nil: 404
+	exchange        *exchange.Service // the verifier's exchange endpoints (WithExchange); nil: 404
 }
 
 // WithUI serves h, the public web pages (package web), on GET /: every
@@ -134,40 +145,49 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 		// The public pages (WithUI).
 		"GET /": ui,
 
-		"POST /v1/entries":                            http.HandlerFunc(s.handleSubmit),
-		"POST /v1/entries:batch":                      http.HandlerFunc(s.handleBatch),
-		"POST /v1/testimony":                          http.HandlerFunc(s.handleTestimony),
-		"GET /v1/log":                                 http.HandlerFunc(s.handleLog),
-		"GET /v1/entries/{index}":                     http.HandlerFunc(s.handleEntry),
-		"GET /v1/schemas/{file}":                      http.HandlerFunc(s.handleSchema),
-		"GET /v1/openapi.json":                        http.HandlerFunc(handleOpenAPI),
-		"GET /v1/observations.csv":                    http.HandlerFunc(s.handleObservationsCSV),
-		"GET /v1/observations.geojson":                http.HandlerFunc(s.handleObservationsGeoJSON),
-		"GET /v1/incidents":                           http.HandlerFunc(s.handleIncidents),
-		"GET /v1/incidents/{id}":                      http.HandlerFunc(s.handleIncident),
-		"GET /v1/incidents.csv":                       http.HandlerFunc(s.handleIncidentsCSV),
-		"GET /v1/incidents.geojson":                   http.HandlerFunc(s.handleIncidentsGeoJSON),
-		"GET /v1/agreements":                          http.HandlerFunc(s.handleAgreements),
-		"GET /v1/agreements/{id}":                     http.HandlerFunc(s.handleAgreement),
-		"GET /v1/determinations":                      http.HandlerFunc(s.handleDeterminations),
-		"GET /v1/obligations":                         http.HandlerFunc(s.handleObligations),
-		"GET /v1/obligations/{id}":                    http.HandlerFunc(s.handleObligation),
-		"GET /v1/obligations.csv":                     http.HandlerFunc(s.handleObligationsCSV),
-		"GET /v1/guarantors/{who}/record":             http.HandlerFunc(s.handleGuarantorRecord),
-		"GET /v1/guarantors.csv":                      http.HandlerFunc(s.handleGuarantorsCSV),
-		"GET /v1/sanctions":                           http.HandlerFunc(s.handleSanctions),
-		"GET /v1/coalition/{agreement}/coverage":      http.HandlerFunc(s.handleCoverage),
-		"GET /v1/coalition/{agreement}/coverage.csv":  http.HandlerFunc(s.handleCoverageCSV),
-		"GET /v1/coalition/{agreement}/support.csv":   http.HandlerFunc(s.handleSupportCSV),
-		"GET /v1/sanctions/{id}":                      http.HandlerFunc(s.handleSanction),
-		"GET /v1/exchanges/{exchange}":                http.HandlerFunc(s.handleExchange),
-		"GET /v1/exchanges/{exchange}/manifests/{id}": http.HandlerFunc(s.handleManifest),
-		"GET /v1/sanctions.ftm.jsonl":                 http.HandlerFunc(s.handleSanctionsFtM),
-		"GET /log/":                                   http.StripPrefix("/log/", ledger.TileHandler(logDir)),
-		"PUT /v1/blobs/{sha256}":                      http.HandlerFunc(s.handlePutBlob),
-		"GET /v1/blobs/{sha256}":                      http.HandlerFunc(s.handleGetBlob),
-		"GET /healthz":                                http.HandlerFunc(s.handleHealth),
-		"GET /metrics":                                promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}),
+		"POST /v1/entries":                                      http.HandlerFunc(s.handleSubmit),
+		"POST /v1/entries:batch":                                http.HandlerFunc(s.handleBatch),
+		"POST /v1/testimony":                                    http.HandlerFunc(s.handleTestimony),
+		"GET /v1/log":                                           http.HandlerFunc(s.handleLog),
+		"GET /v1/entries/{index}":                               http.HandlerFunc(s.handleEntry),
+		"GET /v1/schemas/{file}":                                http.HandlerFunc(s.handleSchema),
+		"GET /v1/openapi.json":                                  http.HandlerFunc(handleOpenAPI),
+		"GET /v1/observations.csv":                              http.HandlerFunc(s.handleObservationsCSV),
+		"GET /v1/observations.geojson":                          http.HandlerFunc(s.handleObservationsGeoJSON),
+		"GET /v1/incidents":                                     http.HandlerFunc(s.handleIncidents),
+		"GET /v1/incidents/{id}":                                http.HandlerFunc(s.handleIncident),
+		"GET /v1/incidents.csv":                                 http.HandlerFunc(s.handleIncidentsCSV),
+		"GET /v1/incidents.geojson":                             http.HandlerFunc(s.handleIncidentsGeoJSON),
+		"GET /v1/agreements":                                    http.HandlerFunc(s.handleAgreements),
+		"GET /v1/agreements/{id}":                               http.HandlerFunc(s.handleAgreement),
+		"GET /v1/determinations":                                http.HandlerFunc(s.handleDeterminations),
+		"GET /v1/obligations":                                   http.HandlerFunc(s.handleObligations),
+		"GET /v1/obligations/{id}":                              http.HandlerFunc(s.handleObligation),
+		"GET /v1/obligations.csv":                               http.HandlerFunc(s.handleObligationsCSV),
+		"GET /v1/guarantors/{who}/record":                       http.HandlerFunc(s.handleGuarantorRecord),
+		"GET /v1/guarantors.csv":                                http.HandlerFunc(s.handleGuarantorsCSV),
+		"GET /v1/sanctions":                                     http.HandlerFunc(s.handleSanctions),
+		"GET /v1/coalition/{agreement}/coverage":                http.HandlerFunc(s.handleCoverage),
+		"GET /v1/coalition/{agreement}/coverage.csv":            http.HandlerFunc(s.handleCoverageCSV),
+		"GET /v1/coalition/{agreement}/support.csv":             http.HandlerFunc(s.handleSupportCSV),
+		"GET /v1/sanctions/{id}":                                http.HandlerFunc(s.handleSanction),
+		"GET /v1/exchanges/{exchange}":                          http.HandlerFunc(s.handleExchange),
+		"GET /v1/exchanges/{exchange}/manifests/{id}":           http.HandlerFunc(s.handleManifest),
+		"POST /v1/exchanges/{exchange}/lists":                   http.HandlerFunc(s.handleExchangeUpload),
+		"GET /v1/exchanges/{exchange}/lists":                    http.HandlerFunc(s.handleExchangeLists),
+		"GET /v1/exchanges/{exchange}/lists/{id}/records":       http.HandlerFunc(s.handleExchangeRecords),
+		"POST /v1/exchanges/{exchange}/reconcile":               http.HandlerFunc(s.handleExchangeReconcile),
+		"GET /v1/exchanges/{exchange}/reconciliations/{holder}": http.HandlerFunc(s.handleExchangeReconciliation),
+		"POST /v1/exchanges/{exchange}/decisions":               http.HandlerFunc(s.handleExchangeDecisions),
+		"GET /v1/exchanges/{exchange}/parties/{side}":           http.HandlerFunc(s.handleExchangeParty),
+		"POST /v1/exchanges/{exchange}/manifests":               http.HandlerFunc(s.handleExchangeDraft),
+		"GET /v1/exchanges/{exchange}/persons/{person}/opening": http.HandlerFunc(s.handleExchangeOpening),
+		"GET /v1/sanctions.ftm.jsonl":                           http.HandlerFunc(s.handleSanctionsFtM),
+		"GET /log/":                                             http.StripPrefix("/log/", ledger.TileHandler(logDir)),
+		"PUT /v1/blobs/{sha256}":                                http.HandlerFunc(s.handlePutBlob),
+		"GET /v1/blobs/{sha256}":                                http.HandlerFunc(s.handleGetBlob),
+		"GET /healthz":                                          http.HandlerFunc(s.handleHealth),
+		"GET /metrics":                                          promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}),
 
 		// Alerts (alerts.go).
 		"GET /v1/guarantors/{who}/feed.atom":                     http.HandlerFunc(s.handleGuarantorFeed),

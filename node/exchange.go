@@ -37,7 +37,7 @@ func (n *Node) checkExchange(ctx context.Context, body any, signers []*registry.
 			return n.cfg.Exchange.CheckList(ctx, b)
 		}
 	case *entry.ExchangeManifest:
-		return n.eachExchange(ctx, b.Exchange, func(r Record) error {
+		if err := n.eachExchange(ctx, b.Exchange, func(r Record) error {
 			o, ok := r.Body.(*entry.ExchangeManifest)
 			switch {
 			case !ok:
@@ -50,7 +50,12 @@ func (n *Node) checkExchange(ctx context.Context, body any, signers []*registry.
 				return guarantor.Errorf(guarantor.EConflict, "/part", "part %d of manifest %s is already logged (entry %d) with other commitments", b.Part, b.ID, r.Index)
 			}
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		if n.cfg.Exchange != nil {
+			return n.cfg.Exchange.CheckManifest(ctx, b)
+		}
 	case *entry.ExchangeConfirmation:
 		return n.checkConfirmation(ctx, b, signers)
 	}

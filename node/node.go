@@ -69,11 +69,12 @@ type Config struct {
 	Engine *EngineConfig
 
 	// Exchange, if set, is the neutral verifier's service of prisoner
-	// exchanges on this server: an exchange-list part is accepted only if
-	// it is exactly a part the service drafted from the party's upload.
-	// Optional.
+	// exchanges on this server: an exchange-list or exchange-manifest part
+	// is accepted only if it is exactly a part the service drafted (from
+	// the party's upload; from the verifier's reconciliation). Optional.
 	Exchange interface {
 		CheckList(ctx context.Context, b *entry.ExchangeList) error
+		CheckManifest(ctx context.Context, b *entry.ExchangeManifest) error
 	}
 }
 
