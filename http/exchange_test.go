@@ -354,7 +354,9 @@ func checkFamily(t *testing.T, mv ghttp.ManifestView, o commit.Opening, p exchan
 	}
 }
 
-func isErr(err, target error) bool { return err != nil && strings.Contains(err.Error(), target.Error()) }
+func isErr(err, target error) bool {
+	return err != nil && strings.Contains(err.Error(), target.Error())
+}
 
 // exchangeWhoMayCall proves, for every exchange endpoint, which roles are
 // refused (401 unsigned, 403 signed by the wrong role) and which may call
