@@ -22,6 +22,16 @@ func (d dataDir) contactKey() string     { return filepath.Join(string(d), "keys
 func (d dataDir) blobs() string          { return filepath.Join(string(d), "blobs") }
 func (d dataDir) projection() string     { return filepath.Join(string(d), "projection.db") }
 
+// The neutral verifier's exchange service: its records database and keys
+// (present only on the verifier's server; see init --verifier).
+func (d dataDir) exchangeDB() string { return filepath.Join(string(d), "exchange.db") }
+func (d dataDir) exchangeVault() string {
+	return filepath.Join(string(d), "keys", "exchange-vault.keys")
+}
+func (d dataDir) exchangeCommit() string {
+	return filepath.Join(string(d), "keys", "exchange-commit.keys")
+}
+
 // readInfo reads the public description of the log that init wrote.
 func (d dataDir) readInfo() (ghttp.Info, error) {
 	var info ghttp.Info

@@ -13,6 +13,7 @@ import (
 
 	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/entry"
+	xprogress "github.com/guarantor/guarantor/exchange/progress"
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/scenario"
 	"github.com/guarantor/guarantor/ucdp"
@@ -51,6 +52,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	d := dataDir(dir)
 	info, err := initDataDir(ctx, d, "guarantor.demo/log", "", time.Now())
 	if err != nil {
+		return err
+	}
+	// The demo's server is also the exchange's neutral verifier.
+	if err := initVerifier(d); err != nil {
 		return err
 	}
 
@@ -270,6 +275,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return errors.Join(fmt.Errorf("pledges: %w", err), <-served)
 		}
 	}
+	var exchanged *xprogress.Progress
+	if *ucdpFile == "" {
+		exchanged, err = demoExchange(ctx, c, d, auth, partyKeys, time.Now())
+		if err != nil {
+			stop()
+			return errors.Join(fmt.Errorf("exchange: %w", err), <-served)
+		}
+	}
 	responses, err := demoResponses(ctx, c, partyKeys, time.Now())
 	if err == nil {
 		err = inst.node.WaitDerived(ctx)
@@ -308,6 +321,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "  incidents:  %s/v1/incidents\n", url)
 	fmt.Fprintf(w, "  obligations and who kept their word: %s/v1/obligations, %s/v1/guarantors.csv\n", url, url)
 	fmt.Fprintf(w, "  sanctions (FollowTheMoney): %s/v1/sanctions.ftm.jsonl\n", url)
+	if exchanged != nil {
+		fmt.Fprintf(w, "  exchange %s: %d SYNTHETIC people held on both sides' lists, %d in %d batches, %d released, %d received (%.1f%%): %s/v1/exchanges/%s\n",
+			exchanged.Exchange, exchanged.Held, exchanged.InBatches, len(exchanged.Batches), exchanged.Released, exchanged.Received, 100*exchanged.Completeness, url, exchanged.Exchange)
+	}
 	if pledges > 0 {
 		fmt.Fprintf(w, "  coalition: %d SYNTHETIC pledges; coverage and gaps: %s/v1/coalition/%s/coverage\n", pledges, url, doc.ID)
 	}

@@ -274,7 +274,14 @@ func demoPledges(ctx context.Context, c *client, doc *entry.Agreement, keys map[
 			}
 			if monitor != nil && i%2 == 0 {
 				// A monitoring team sees it in place a few days later.
-				sighting := entry.Observation{ID: id + "-seen", ObservedAt: at(4), Location: demoSectorPoint(doc, p.sector), Category: entry.CategoryDeploymentSighting,
+				seen := at(4)
+				if late := now.UTC().Truncate(time.Second); seen.After(late) {
+					seen = late // a short demo: seen as soon as it can be
+				}
+				if seen.Before(at(1)) {
+					seen = at(1)
+				}
+				sighting := entry.Observation{ID: id + "-seen", ObservedAt: seen, Location: demoSectorPoint(doc, p.sector), Category: entry.CategoryDeploymentSighting,
 					SourceType: "patrol", Text: "SYNTHETIC sighting of a coalition deployment",
 					Confirms: &entry.Confirmation{Contributor: p.who, Deployment: id + "-d", Quantity: p.deployed}}
 				body, _ := json.Marshal(sighting)

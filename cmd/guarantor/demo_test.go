@@ -71,6 +71,19 @@ func TestDemoPrintsAVerifyCommandThatSucceeds(t *testing.T) {
 		t.Fatalf("%v exited %d: %s", args, code, stderr.String())
 	}
 	t.Log(stdout.String())
+
+	// The demo's SYNTHETIC exchange: its public progress, from the log.
+	url := regexp.MustCompile(`serving on (http://\S+)`).FindStringSubmatch(out)
+	if url == nil {
+		t.Fatalf("no server URL in:\n%s", out)
+	}
+	stdout.Reset()
+	if code := run(context.Background(), &env{stdout: &stdout, stderr: &stderr}, []string{"exchange", "progress", "--server", url[1], "--exchange", demoExchangeID}); code != 0 {
+		t.Fatalf("exchange progress exited %d: %s", code, stderr.String())
+	}
+	if !regexp.MustCompile(`^exchange all-for-all-demo: [1-9][0-9]* held on both sides' lists, [1-9][0-9]* in 2 batches, [1-9][0-9]* released, [1-9][0-9]* received: [0-9.]+% complete\n$`).MatchString(stdout.String()) {
+		t.Fatalf("exchange progress: %q", stdout.String())
+	}
 }
 
 func TestDemoWithUCDP(t *testing.T) {

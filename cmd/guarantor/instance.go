@@ -17,6 +17,9 @@ import (
 	"github.com/guarantor/guarantor/alert"
 	"github.com/guarantor/guarantor/blob"
 	"github.com/guarantor/guarantor/engine"
+	"github.com/guarantor/guarantor/exchange"
+	"github.com/guarantor/guarantor/exchange/commit"
+	"github.com/guarantor/guarantor/exchange/vault"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/ledger"
@@ -50,6 +53,7 @@ type instance struct {
 	blobs     *blob.Store
 	testimony *ghttp.TestimonyConfig // nil: no intake key, no public testimony
 	alerts    *alert.Store           // nil: no webhooks (openAlerts opens it)
+	exchange  *exchange.Service      // nil: this server is not the exchange verifier
 	unlock    func()
 }
 
@@ -114,17 +118,30 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 		}
 		eng = &node.EngineConfig{Rules: engine.DefaultConfig(), Signer: es, TickEvery: t.tick}
 	}
-	n, err := node.New(ctx, node.Config{
-		Log: lg, Store: st, AuthorityVKey: info.AuthorityVKey,
-		Logger: logger, Metrics: node.NewMetrics(reg), Evidence: blobs,
-		Engine: eng,
-	})
+	xs, err := openExchange(ctx, dir)
 	if err != nil {
 		_ = st.Close()
 		_ = lg.Close(ctx)
 		return nil, err
 	}
-	inst := &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs}
+	cfg := node.Config{
+		Log: lg, Store: st, AuthorityVKey: info.AuthorityVKey,
+		Logger: logger, Metrics: node.NewMetrics(reg), Evidence: blobs,
+		Engine: eng,
+	}
+	if xs != nil {
+		cfg.Exchange = xs
+	}
+	n, err := node.New(ctx, cfg)
+	if err != nil {
+		if xs != nil {
+			_ = xs.Close()
+		}
+		_ = st.Close()
+		_ = lg.Close(ctx)
+		return nil, err
+	}
+	inst := &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs, exchange: xs}
 	if intake, err := keyfile.Signer(dir.key("intake")); err == nil {
 		b, err := os.ReadFile(dir.contactKey())
 		var key []byte
@@ -154,6 +171,9 @@ func (i *instance) Close(ctx context.Context) error {
 	if i.alerts != nil {
 		err = errors.Join(err, i.alerts.Close())
 	}
+	if i.exchange != nil {
+		err = errors.Join(err, i.exchange.Close())
+	}
 	if i.unlock != nil {
 		i.unlock()
 	}
@@ -168,6 +188,9 @@ func (i *instance) handler(logger *slog.Logger) http.Handler {
 	}
 	if i.alerts != nil {
 		opts = append(opts, ghttp.WithAlerts(i.alerts))
+	}
+	if i.exchange != nil {
+		opts = append(opts, ghttp.WithExchange(i.exchange))
 	}
 	opts = append(opts, ghttp.WithUI(web.New(i.node.Store(), web.WithLog(i.node.Log()), web.WithLogger(logger))))
 	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger, opts...)
@@ -231,4 +254,35 @@ func (i *instance) startAlerts(ctx context.Context, logger *slog.Logger) (stop f
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = d.Run(ctx) })
 	return func() { cancel(); wg.Wait() }, nil
+}
+
+// VaultEnv names the environment variable that may hold the exchange
+// vault's keys instead of the key file (same format: "id base64key",
+// the first active, separated by newlines or ';').
+const VaultEnv = "GUARANTOR_EXCHANGE_VAULT_KEYS"
+
+// openExchange opens the neutral verifier's exchange service when this
+// data directory holds its keys (init --verifier made them), or returns
+// nil: a server that is not the verifier holds no detainee data at all.
+// The vault's keys come from VaultEnv when it is set, else from the key
+// file, which must not be readable by group or others.
+func openExchange(ctx context.Context, d dataDir) (*exchange.Service, error) {
+	if _, err := os.Stat(d.exchangeCommit()); os.IsNotExist(err) {
+		return nil, nil
+	}
+	var ring *vault.Ring
+	var err error
+	if os.Getenv(VaultEnv) != "" {
+		ring, err = vault.LoadEnv(VaultEnv)
+	} else {
+		ring, err = vault.LoadFile(d.exchangeVault())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("exchange vault: %w", err)
+	}
+	cm, err := commit.LoadFile(d.exchangeCommit())
+	if err != nil {
+		return nil, fmt.Errorf("exchange commitment key: %w", err)
+	}
+	return exchange.Open(ctx, exchange.Config{Path: d.exchangeDB(), Ring: ring, Committer: cm})
 }

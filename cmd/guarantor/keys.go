@@ -18,6 +18,7 @@ import (
 	"github.com/guarantor/guarantor/agreements"
 	"github.com/guarantor/guarantor/engine/agreement"
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/exchange/vault"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/ledger"
@@ -56,6 +57,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	data := fs.String("data", "", "data directory to create (required)")
 	origin := fs.String("origin", "guarantor.local/log", "log origin: the name of the checkpoint signing key")
 	authVKey := fs.String("authority-vkey", "", "verifier key of an offline mission authority; if set, no authority private key is created")
+	verifier := fs.Bool("verifier", false, "this server is the neutral verifier of prisoner exchanges: make the keys of its exchange service (detainee records encrypted at rest)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
@@ -65,6 +67,11 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	info, err := initDataDir(ctx, dataDir(*data), *origin, *authVKey, time.Now())
 	if err != nil {
 		return err
+	}
+	if *verifier {
+		if err := initVerifier(dataDir(*data)); err != nil {
+			return err
+		}
 	}
 	return json.NewEncoder(e.stdout).Encode(info)
 }
@@ -226,4 +233,21 @@ func runSign(ctx context.Context, e *env, args []string) error {
 	}
 	_, err = e.stdout.Write(out)
 	return err
+}
+
+// initVerifier makes the keys of the neutral verifier's exchange service
+// in d: the vault's key ring, which encrypts detainee records at rest,
+// and the commitment key, which keys every person's commitment. Both are
+// written 0600 and never overwritten.
+func initVerifier(d dataDir) error {
+	if err := os.MkdirAll(d.keysDir(), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", d.keysDir(), err)
+	}
+	if _, err := vault.GenerateKeyFile(d.exchangeVault()); err != nil {
+		return fmt.Errorf("exchange vault key: %w", err)
+	}
+	if _, err := vault.GenerateKeyFile(d.exchangeCommit()); err != nil {
+		return fmt.Errorf("exchange commitment key: %w", err)
+	}
+	return nil
 }

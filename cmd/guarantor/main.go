@@ -29,19 +29,20 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"keygen":  {"generate a signing key: keygen --name NAME --out FILE", runKeygen},
-	"init":    {"create a data directory with an empty log and its keys: init --data DIR", runInit},
-	"sign":    {"sign an entry: sign --key FILE --kind KIND (--body JSON | --body-file FILE); or add a signature: sign --key FILE --cosign < note", runSign},
-	"serve":   {"run the server: serve --data DIR --addr 127.0.0.1:8080", runServe},
-	"submit":  {"submit signed notes and print one receipt per line: submit --server URL FILE... (- for stdin)", runSubmit},
-	"rebuild": {"delete the projection and rebuild it from the log: rebuild --data DIR", runRebuild},
-	"receipt": {"verify a receipt offline: receipt verify --log-vkey V receipt.json entry.note", runReceipt},
-	"verify":  {"audit a log and replay its engine: verify (--server URL | --data DIR) [--state FILE] [--no-replay]", runVerify},
-	"replay":  {"re-run the engine over a log and compare every derived entry byte for byte: replay (--server URL | --data DIR)", runReplay},
-	"import":  {"import real event data: import (ucdp|acled) FILE --key KEY --server URL", runImport},
-	"field":   {"offline field kit: field sign --key KEY --spool DIR --body JSON; field sync --server URL --spool DIR", runField},
-	"demo":    {"run a demo: a temporary log, generated observations, a server and a verify command", runDemo},
-	"loadgen": {"measure a server: loadgen --server URL --data DIR --n N --concurrency C", runLoadgen},
+	"keygen":   {"generate a signing key: keygen --name NAME --out FILE", runKeygen},
+	"init":     {"create a data directory with an empty log and its keys: init --data DIR", runInit},
+	"sign":     {"sign an entry: sign --key FILE --kind KIND (--body JSON | --body-file FILE); or add a signature: sign --key FILE --cosign < note", runSign},
+	"serve":    {"run the server: serve --data DIR --addr 127.0.0.1:8080", runServe},
+	"submit":   {"submit signed notes and print one receipt per line: submit --server URL FILE... (- for stdin)", runSubmit},
+	"rebuild":  {"delete the projection and rebuild it from the log: rebuild --data DIR", runRebuild},
+	"receipt":  {"verify a receipt offline: receipt verify --log-vkey V receipt.json entry.note", runReceipt},
+	"verify":   {"audit a log and replay its engine: verify (--server URL | --data DIR) [--state FILE] [--no-replay]", runVerify},
+	"replay":   {"re-run the engine over a log and compare every derived entry byte for byte: replay (--server URL | --data DIR)", runReplay},
+	"import":   {"import real event data: import (ucdp|acled) FILE --key KEY --server URL", runImport},
+	"field":    {"offline field kit: field sign --key KEY --spool DIR --body JSON; field sync --server URL --spool DIR", runField},
+	"demo":     {"run a demo: a temporary log, generated observations, a server and a verify command", runDemo},
+	"loadgen":  {"measure a server: loadgen --server URL --data DIR --n N --concurrency C", runLoadgen},
+	"exchange": {"prisoner exchange: exchange upload --server URL --key PARTY.key --exchange ID --list held|claimed PEOPLE.json; exchange progress --server URL --exchange ID; exchange check --server URL --exchange ID --opening FILE --family NAME ...", runExchange},
 }
 
 func main() {
