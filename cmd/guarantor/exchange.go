@@ -15,6 +15,7 @@ import (
 	"github.com/guarantor/guarantor/exchange"
 	"github.com/guarantor/guarantor/exchange/commit"
 	"github.com/guarantor/guarantor/exchange/names"
+	"github.com/guarantor/guarantor/exchange/vault"
 	xprogress "github.com/guarantor/guarantor/exchange/progress"
 	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/keyfile"
@@ -26,7 +27,7 @@ import (
 // family checks a relative's inclusion from the verifier's opening.
 func runExchange(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("usage: guarantor exchange (upload|progress|check) ...")
+		return usagef("usage: guarantor exchange (upload|progress|check|rotate) ...")
 	}
 	switch args[0] {
 	case "upload":
@@ -35,8 +36,10 @@ func runExchange(ctx context.Context, e *env, args []string) error {
 		return runExchangeProgress(ctx, e, args[1:])
 	case "check":
 		return runExchangeCheck(ctx, e, args[1:])
+	case "rotate":
+		return runExchangeRotate(ctx, e, args[1:])
 	}
-	return usagef("guarantor exchange %s: unknown; use upload, progress or check", args[0])
+	return usagef("guarantor exchange %s: unknown; use upload, progress, check or rotate", args[0])
 }
 
 // signedCall makes a request signed by signer (the body included) and
@@ -198,5 +201,67 @@ func runExchangeCheck(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "included: this person is in batch %d of exchange %s (%s to %s, %d people; manifest %s at log entries %v)\n",
 		mv.Batch, mv.Exchange, mv.From, mv.To, mv.Count, mv.ID, mv.Indexes)
+	return nil
+}
+
+// runExchangeRotate rotates the verifier's vault key: a new active key is
+// added to the key file, every stored data key is re-wrapped under it (the
+// encrypted records themselves are not rewritten), and with --retire the
+// older keys are then removed from the file. The server must be stopped:
+// the data directory is locked.
+func runExchangeRotate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "exchange rotate")
+	data := fs.String("data", "", "the verifier's data directory (required; the server must be stopped)")
+	retire := fs.Bool("retire", false, "after re-wrapping, remove the older keys from the key file")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return usagef("usage: guarantor exchange rotate --data DIR [--retire]")
+	}
+	d := dataDir(*data)
+	if os.Getenv(VaultEnv) != "" {
+		return usagef("the vault's keys come from %s: rotate them there (add a new first key), then run without it set only if they are also in %s", VaultEnv, d.exchangeVault())
+	}
+	unlock, err := lockDataDir(d)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	id, err := vault.RotateKeyFile(d.exchangeVault())
+	if err != nil {
+		return fmt.Errorf("rotate %s: %w", d.exchangeVault(), err)
+	}
+	svc, err := openExchange(ctx, d)
+	if err != nil {
+		return err
+	}
+	if svc == nil {
+		return fmt.Errorf("%s holds no exchange service (init --verifier makes one)", d)
+	}
+	defer svc.Close()
+	ring, err := vault.LoadFile(d.exchangeVault())
+	if err != nil {
+		return err
+	}
+	n, err := svc.Rewrap(ctx, ring)
+	if err != nil {
+		return fmt.Errorf("re-wrap under %s: %w (the new key stays in the file; run rotate again to retry)", id, err)
+	}
+	fmt.Fprintf(e.stdout, "active key %s; %d data keys re-wrapped\n", id, n)
+	if *retire {
+		for _, old := range ring.IDs() {
+			if old == id {
+				continue
+			}
+			if ring, err = ring.Retire(old); err != nil {
+				return err
+			}
+		}
+		if err := vault.WriteKeyFile(d.exchangeVault(), ring); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "older keys retired: the file holds only %s\n", id)
+	}
 	return nil
 }

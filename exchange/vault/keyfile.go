@@ -211,3 +211,15 @@ func RotateKeyFile(path string) (id string, err error) {
 	}
 	return k.id, nil
 }
+
+// WriteKeyFile replaces the key file at path with ring's keys, the active
+// one first (mode 0600, atomically): after re-wrapping, it retires the
+// keys a ring no longer holds.
+func WriteKeyFile(path string, ring *Ring) error {
+	text := formatKeys(ring.Keys())
+	defer clear(text)
+	if err := atomicfile.Write(path, text, 0o600); err != nil {
+		return fmt.Errorf("vault: write key file: %w", err)
+	}
+	return nil
+}
