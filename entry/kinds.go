@@ -47,6 +47,7 @@ var kinds = map[Kind]func() any{
 	KindDeployment: func() any { return new(Deployment) }, KindCoverage: func() any { return new(Coverage) },
 	KindExchangeList: func() any { return new(ExchangeList) }, KindExchangeManifest: func() any { return new(ExchangeManifest) },
 	KindExchangeConfirmation: func() any { return new(ExchangeConfirmation) },
+	KindPatrolPlan:           func() any { return new(PatrolPlan) }, KindPatrolReport: func() any { return new(PatrolReport) },
 }
 
 // checker is a body with rules its JSON Schema cannot express.
@@ -309,6 +310,10 @@ func Time(body any) (time.Time, bool) {
 	case *ExchangeManifest:
 		return b.At, true
 	case *ExchangeConfirmation:
+		return b.At, true
+	case *PatrolPlan:
+		return b.At, true
+	case *PatrolReport:
 		return b.At, true
 	}
 	return time.Time{}, false

@@ -371,6 +371,9 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 	if err := n.checkExchange(ctx, body, signers); err != nil {
 		return nil, err
 	}
+	if err := n.checkPatrol(ctx, body, signers); err != nil {
+		return nil, err
+	}
 	if pl, ok := body.(*entry.Pledge); ok {
 		if err := n.checkPledge(ctx, pl, signers); err != nil {
 			return nil, err

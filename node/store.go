@@ -122,6 +122,10 @@ type Store interface {
 	// streaming; exchange "" visits every exchange's.
 	ExchangeEntries(ctx context.Context, exchange string, fn func(Record) error) error
 
+	// PatrolEntries calls fn with every accepted patrol plan and report f
+	// selects, in log order, streaming.
+	PatrolEntries(ctx context.Context, f PatrolFilter, fn func(Record) error) error
+
 	// Keys returns every registered key, with its revocation if any, in log
 	// order, so that the live registry can be restored without a replay.
 	Keys(ctx context.Context) ([]registry.Key, error)
@@ -244,4 +248,14 @@ type SanctionRow struct {
 type CoverageRow struct {
 	Index    uint64 // log index of the coverage entry
 	Coverage entry.Coverage
+}
+
+// PatrolFilter selects patrol plans and reports. Zero fields select
+// everything.
+type PatrolFilter struct {
+	Kind     entry.Kind // entry.KindPatrolPlan or entry.KindPatrolReport
+	ID, Plan string     // the entry's id; the plan (a plan's own id)
+	// From and To select the entries whose window (a plan's) or span (a
+	// report's) overlaps [From, To).
+	From, To time.Time
 }

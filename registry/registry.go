@@ -243,6 +243,14 @@ func (k *Key) maySign(kind entry.Kind, at time.Time, hasTime bool) error {
 		if !strings.HasPrefix(string(k.Role), "party:") && !(kind == entry.KindExchangeConfirmation && k.Role == guarantor.RoleVerifier) {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; %s entries are signed by a party's key", k.ID, k.Role, kind)
 		}
+	case entry.KindPatrolPlan:
+		if k.Role != guarantor.RoleOperator && k.Role != guarantor.RoleMonitor {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; patrol plans are signed by an operator or a monitor (the team's lead)", k.ID, k.Role)
+		}
+	case entry.KindPatrolReport:
+		if k.Role != guarantor.RoleMonitor && k.Role != guarantor.RoleSensor {
+			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; patrol reports are signed by the team's monitor or sensor keys", k.ID, k.Role)
+		}
 	case entry.KindExchangeManifest:
 		if !strings.HasPrefix(string(k.Role), "party:") && k.Role != guarantor.RoleVerifier {
 			return guarantor.Errorf(guarantor.EForbidden, "signature", "key %s has role %s; exchange manifests are co-signed by both parties and the verifier", k.ID, k.Role)

@@ -341,6 +341,26 @@ func (c *Compiled) InZone(lon, lat float64, zone string) bool {
 	return false
 }
 
+// ZoneKM returns the distance in kilometres from the point to the zone: 0
+// inside it, else to its nearest edge; -1 for an unknown zone.
+func (c *Compiled) ZoneKM(lon, lat float64, zone string) float64 {
+	areas, ok := c.areas[zone]
+	if !ok {
+		return -1
+	}
+	if c.InZone(lon, lat, zone) {
+		return 0
+	}
+	p := orb.Point{lon, lat}
+	best := math.Inf(1)
+	for _, a := range areas {
+		for _, r := range a.poly {
+			best = min(best, LineKM(p, orb.LineString(r)))
+		}
+	}
+	return best
+}
+
 // polygonContains reports whether p lies inside the outer ring of poly
 // and outside its holes, by the even-odd rule. (planar.PolygonContains
 // computes each ring's bounding box again on every call, which count()

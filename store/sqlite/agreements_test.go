@@ -578,6 +578,7 @@ var migrationTables = map[int][]string{
 	4: {"sanction_current", "sanctions"},
 	5: {"coverage"},
 	6: {"exchange_entries"},
+	7: {"patrol_entries"},
 }
 
 // downgrade takes the projection at path back to the given schema

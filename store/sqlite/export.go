@@ -37,6 +37,7 @@ var exportTables = []struct{ name, cols, order string }{
 	{"sanction_current", "id, idx, authority, status, reimposed_by, reimposed_idx", "id"},
 	{"coverage", "idx, agreement, month, at", "idx"},
 	{"exchange_entries", "idx, kind, exchange, id, signer", "idx"},
+	{"patrol_entries", "idx, kind, id, plan, from_at, to_at", "idx"},
 }
 
 // Export writes every table to w: a header line "# table (columns)" and

@@ -186,6 +186,7 @@ var backfills = map[int]func(context.Context, *sql.Tx) error{
 	4: backfill(4, entry.KindSanction),
 	5: backfill(5, entry.KindCoverage),
 	6: backfill(6, entry.KindExchangeList, entry.KindExchangeManifest, entry.KindExchangeConfirmation),
+	7: backfill(7, entry.KindPatrolPlan, entry.KindPatrolReport),
 }
 
 // backfill returns the backfill of migration n, whose tables project the
@@ -350,6 +351,7 @@ type inserter struct {
 	sanctionStmts
 	coverageStmts
 	exchangeStmts
+	patrolStmts
 }
 
 // newInserter prepares inside tx the insert statements of the tables that
@@ -387,6 +389,9 @@ func newInserter(ctx context.Context, tx *sql.Tx, schema int) (*inserter, error)
 	if schema >= 6 {
 		ins.prepareExchange(prep)
 	}
+	if schema >= 7 {
+		ins.preparePatrols(prep)
+	}
 	if err != nil {
 		ins.close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -400,7 +405,8 @@ func (ins *inserter) close() {
 	sts = append(sts, ins.agreementStmts.all()...)
 	sts = append(sts, ins.sanctionStmts.all()...)
 	sts = append(sts, ins.coverageStmts.all()...)
-	for _, st := range append(sts, ins.exchangeStmts.all()...) {
+	sts = append(sts, ins.exchangeStmts.all()...)
+	for _, st := range append(sts, ins.patrolStmts.all()...) {
 		if st != nil {
 			st.Close()
 		}
@@ -514,6 +520,16 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 			break
 		}
 		return ins.insertExchange(ctx, r, b.Exchange, b.ID)
+	case *entry.PatrolPlan:
+		if r.Kind != entry.KindPatrolPlan {
+			break
+		}
+		return ins.insertPatrol(ctx, r, b.ID, b.ID, fmtTime(b.From), fmtTime(b.To))
+	case *entry.PatrolReport:
+		if r.Kind != entry.KindPatrolReport {
+			break
+		}
+		return ins.insertPatrol(ctx, r, b.ID, b.Plan, fmtTime(b.Start), fmtTime(b.End))
 	case *entry.Determination:
 		if r.Kind != entry.KindDetermination {
 			break
@@ -536,7 +552,8 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		switch r.Kind {
 		case entry.KindKey, entry.KindRevocation, entry.KindObservation, entry.KindIncident, entry.KindVerification,
 			entry.KindAgreement, entry.KindAmendment, entry.KindDetermination, entry.KindObligation, entry.KindResponse,
-			entry.KindSanction, entry.KindCoverage, entry.KindExchangeList, entry.KindExchangeManifest, entry.KindExchangeConfirmation:
+			entry.KindSanction, entry.KindCoverage, entry.KindExchangeList, entry.KindExchangeManifest, entry.KindExchangeConfirmation,
+			entry.KindPatrolPlan, entry.KindPatrolReport:
 		default:
 			return nil // kept in entries only
 		}
