@@ -275,6 +275,17 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return errors.Join(fmt.Errorf("pledges: %w", err), <-served)
 		}
 	}
+	patrols := 0
+	if *ucdpFile == "" {
+		patrols, err = demoPatrols(ctx, c, doc, signers, *days, time.Now())
+		if err == nil {
+			err = inst.node.WaitDerived(ctx)
+		}
+		if err != nil {
+			stop()
+			return errors.Join(fmt.Errorf("patrols: %w", err), <-served)
+		}
+	}
 	var exchanged *xprogress.Progress
 	if *ucdpFile == "" {
 		exchanged, err = demoExchange(ctx, c, d, auth, partyKeys, time.Now())
@@ -321,6 +332,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "  incidents:  %s/v1/incidents\n", url)
 	fmt.Fprintf(w, "  obligations and who kept their word: %s/v1/obligations, %s/v1/guarantors.csv\n", url, url)
 	fmt.Fprintf(w, "  sanctions (FollowTheMoney): %s/v1/sanctions.ftm.jsonl\n", url)
+	if patrols > 0 {
+		fmt.Fprintf(w, "  patrols: %d SYNTHETIC patrol reports (tracks, a camera's up hours, restrictions at checkpoints): %s/v1/patrols.geojson, %s/v1/patrols/restrictions.csv\n", patrols, url, url)
+	}
 	if exchanged != nil {
 		fmt.Fprintf(w, "  exchange %s: %d SYNTHETIC people held on both sides' lists, %d in %d batches, %d released, %d received (%.1f%%): %s/v1/exchanges/%s\n",
 			exchanged.Exchange, exchanged.Held, exchanged.InBatches, len(exchanged.Batches), exchanged.Released, exchanged.Received, 100*exchanged.Completeness, url, exchanged.Exchange)
