@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
@@ -35,19 +36,28 @@ type PatrolReportView struct {
 // freedom of movement.
 var RestrictionCSVColumns = []string{"at", "lon", "lat", "by", "party", "duration_min", "plan", "team", "report", "observation", "index"}
 
-// patrols reads the patrols whose plan window overlaps [from, to) (or
-// whose reports do), with their reports, in plan log order.
+// patrols reads the patrols a request selects (from, to, plan), or
+// writes the problem.
 func (s *Server) patrols(w http.ResponseWriter, r *http.Request) ([]PatrolView, bool) {
 	from, to, err := parseTimes(r.URL.Query())
-	if err != nil {
-		s.problem(w, r, err)
-		return nil, false
+	if err == nil {
+		var ps []PatrolView
+		if ps, err = s.loadPatrols(r.Context(), node.PatrolFilter{Plan: r.URL.Query().Get("plan"), From: from, To: to}); err == nil {
+			return ps, true
+		}
 	}
-	plan := r.URL.Query().Get("plan")
-	var out []PatrolView
+	s.problem(w, r, err)
+	return nil, false
+}
+
+// loadPatrols reads the patrols f selects (a plan whose window, or a
+// report whose span, overlaps f's period) with their reports, in plan log
+// order.
+func (s *Server) loadPatrols(ctx context.Context, f node.PatrolFilter) ([]PatrolView, error) {
+	out := []PatrolView{}
 	byPlan := map[string]int{}
 	reports := map[string][]PatrolReportView{}
-	err = s.node.Store().PatrolEntries(r.Context(), node.PatrolFilter{Plan: plan, From: from, To: to}, func(rec node.Record) error {
+	err := s.node.Store().PatrolEntries(ctx, f, func(rec node.Record) error {
 		switch b := rec.Body.(type) {
 		case *entry.PatrolPlan:
 			byPlan[b.ID] = len(out)
@@ -57,19 +67,12 @@ func (s *Server) patrols(w http.ResponseWriter, r *http.Request) ([]PatrolView, 
 		}
 		return nil
 	})
-	if err != nil {
-		s.problem(w, r, err)
-		return nil, false
-	}
 	for id, rs := range reports {
 		if i, ok := byPlan[id]; ok {
 			out[i].Reports = rs
 		}
 	}
-	if out == nil {
-		out = []PatrolView{}
-	}
-	return out, true
+	return out, err
 }
 
 // handlePatrols serves GET /v1/patrols: {"patrols": [PatrolView, ...]}.

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/guarantor/guarantor/entry"
+	ghttp "github.com/guarantor/guarantor/http"
+	"github.com/guarantor/guarantor/patrol"
+	"github.com/paulmach/orb"
 )
 
 // TestPatrolsAPI: a plan and its restricted report are served as JSON,
@@ -75,5 +78,31 @@ func TestPatrolsAPI(t *testing.T) {
 	}
 	if code, body := get("/v1/patrols?from=yesterday"); code != 400 || !strings.Contains(body, `"field":"from"`) {
 		t.Fatalf("bad from: %d %s", code, body)
+	}
+
+	// Coverage: the served figures equal package patrol's on the same
+	// track, zone and distance; the restriction is counted against RU.
+	var cov ghttp.PatrolCoverageView
+	code, body = get("/v1/patrols/coverage?agreement=fw&from=2025-03-01&to=2025-03-03&distance_m=2000&days=1")
+	if code != 200 || json.Unmarshal([]byte(body), &cov) != nil || len(cov.Coverage) != 2 || len(cov.Gaps) != 1 || len(cov.Restrictions) != 2 {
+		t.Fatalf("coverage: %d %.400s", code, body)
+	}
+	zone := orb.Polygon{{{37, 48}, {38, 48}, {38, 49}, {37, 49}, {37, 48}}}
+	want := patrol.AreaCoverage(zone, []orb.LineString{{{37.1, 48.1}, {37.5, 48.5}}}, nil, 2000, patrol.DefaultCellM)
+	if day1 := cov.Coverage[0]; day1.Zone != "patrol-north" || day1.Covered != want.Covered || day1.Samples != want.Samples || day1.Covered == 0 || cov.Coverage[1].Covered != 0 {
+		t.Fatalf("coverage %+v, want %d of %d cells on day 1 and none on day 2", cov.Coverage, want.Covered, want.Samples)
+	}
+	if r := cov.Restrictions[0]; r.Total != 1 || len(r.ByParty) == 0 || r.ByParty[0].Key != "RU" {
+		t.Fatalf("restrictions %+v", cov.Restrictions)
+	}
+	if code, body := get("/v1/patrols/coverage.csv?agreement=fw&from=2025-03-01&to=2025-03-02"); code != 200 || !strings.HasPrefix(body, "zone,kind,period,from,to,share,") || !strings.Contains(body, "patrol-north,area,2025-03-01,") {
+		t.Fatalf("coverage csv: %d %s", code, body)
+	}
+	for path, field := range map[string]string{"/v1/patrols/coverage?agreement=fw&from=2025-03-01": "to", "/v1/patrols/coverage?agreement=nope&from=2025-03-01&to=2025-03-02": "/agreement",
+		"/v1/patrols/coverage?agreement=fw&from=2025-03-01&to=2025-03-02&zones=south": "zones", "/v1/patrols/coverage?agreement=fw&from=2025-03-01&to=2025-03-02&period=month": "period",
+		"/v1/patrols/coverage?agreement=fw&from=2025-01-01&to=2025-12-31": "to"} {
+		if code, body := get(path); code != 400 || !strings.Contains(body, `"field":"`+field+`"`) {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
 	}
 }

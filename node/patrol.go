@@ -29,7 +29,7 @@ const MissionMarginKM = 5
 func (n *Node) checkPatrol(ctx context.Context, body any, signers []*registry.Key) error {
 	switch b := body.(type) {
 	case *entry.PatrolPlan:
-		c, err := n.latestAgreement(ctx, b.Agreement)
+		c, err := n.LatestAgreement(ctx, b.Agreement)
 		if err != nil {
 			return err
 		}
@@ -76,7 +76,7 @@ func (n *Node) checkPatrol(ctx context.Context, body any, signers []*registry.Ke
 			}
 		}
 		if len(b.Track) > 0 {
-			c, err := n.latestAgreement(ctx, plan.Agreement)
+			c, err := n.LatestAgreement(ctx, plan.Agreement)
 			if err != nil {
 				return err
 			}
@@ -127,8 +127,9 @@ func (n *Node) teamObservation(ctx context.Context, plan *entry.PatrolPlan, id, 
 	return fmt.Errorf("no member of team %s logged an observation %q (log it first)", plan.Team, id)
 }
 
-// latestAgreement compiles the latest logged version of an agreement.
-func (n *Node) latestAgreement(ctx context.Context, id string) (*agreement.Compiled, error) {
+// LatestAgreement compiles the latest logged version of an agreement; an
+// unknown id is an invalid-input error naming /agreement.
+func (n *Node) LatestAgreement(ctx context.Context, id string) (*agreement.Compiled, error) {
 	rows, err := n.store.Agreements(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("node: read agreements: %w", err)
