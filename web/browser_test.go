@@ -18,6 +18,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/guarantor/guarantor/exchange/progress"
+	"github.com/guarantor/guarantor/web"
 )
 
 // chromium is where Debian's chromium package installs the browser.
@@ -154,10 +156,21 @@ func shootElement(t *testing.T, ctx context.Context, dir, name string, sel chrom
 	}
 }
 
+// groupDigits writes n as the pages do, in groups of three digits
+// separated by narrow no-break spaces.
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "\u202f" + s[i:]
+	}
+	return s
+}
+
 // TestBrowser walks the pages in headless Chromium as a person would: the
 // overview, the map, a filter, an incident and the log entry behind it,
-// checking the text shown against the API's JSON, and that nothing is
-// requested from another host.
+// a daily report, the board, a prisoner exchange, the explorer, and the
+// overview in Ukrainian, checking the text shown against the API's JSON,
+// and that nothing is requested from another host.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser and a node (about ten seconds)")
@@ -328,5 +341,137 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("%s: %+v", href, ev)
 	}
 	shoot(t, ctx, dir, "5-entry.png")
+
+	// The daily report of the first day, opened from the list of days: the
+	// figures a person reads are the report's JSON, which the mounted test
+	// checks against the API.
+	day := demoStart.Format(time.DateOnly)
+	navigate(t, ctx, "open the reports", chromedp.Navigate(d.srv.URL+"/reports"))
+	navigate(t, ctx, "open the report of "+day, chromedp.Click(chromedp.CSS(`#days a[href="/reports/`+day+`"]`)))
+	var rep web.Report
+	d.getJSON(t, "/reports/"+day+".json", &rep)
+	if rep.Incidents == 0 {
+		t.Fatalf("the report of %s counts no incident", day)
+	}
+	for id, want := range map[string]int{"report-incidents": rep.Incidents, "report-restrictions": rep.MovementRestrictions, "report-breaches": rep.LimitBreaches,
+		"report-determinations": rep.NewDeterminations, "report-obligations": len(rep.NewObligations)} {
+		if got := run(t, ctx, id, chromedp.Text(chromedp.ID(id))); got != strconv.Itoa(want) {
+			t.Errorf("%s shows %q, the JSON %d", id, got, want)
+		}
+	}
+	if got, want := run(t, ctx, "explosions", chromedp.Text(chromedp.ID("report-explosions"))), fmt.Sprintf("%d (incidents: %d)", rep.Explosions.Count, rep.Explosions.Incidents); got != want {
+		t.Errorf("explosions shown as %q, the JSON says %q", got, want)
+	}
+	for _, c := range rep.ByCategory {
+		if got := run(t, ctx, c.Category, chromedp.Text(chromedp.CSS(`td[data-category="`+c.Category+`"]`))); got != strconv.Itoa(c.Incidents) {
+			t.Errorf("%s: the report shows %q, the JSON %d", c.Category, got, c.Incidents)
+		}
+	}
+	chart := run(t, ctx, "chart", chromedp.Evaluate[[]float64](`(() => { const svg = document.getElementById("chart-30");
+		const bars = svg.querySelectorAll("rect.bar"); return [bars.length, +bars[bars.length-1].dataset.count, svg.getBoundingClientRect().width]; })()`))
+	if chart[0] != 30 || int(chart[1]) != rep.Incidents || chart[2] < 300 {
+		t.Errorf("the 30-day chart: %v bars, the last of %v incidents, %v px wide", chart[0], chart[1], chart[2])
+	}
+	if got := run(t, ctx, "chart title", chromedp.Evaluate[string](`document.querySelector("#chart-30 title").textContent`)); !strings.HasSuffix(got, " to "+day) {
+		t.Errorf("the chart is titled %q", got)
+	}
+	if got := run(t, ctx, "replay", chromedp.Text(chromedp.ID("proof-replay"))); got != "guarantor replay --server "+d.srv.URL {
+		t.Errorf("the replay command shown is %q", got)
+	}
+	shoot(t, ctx, dir, "6-report.png")
+	// Printed (or saved as PDF), the report keeps its figures, charts and
+	// proof, and drops the navigation.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	printed = run(t, ctx, "print styles", chromedp.Evaluate[[]string](`["header.site nav", ".crumbs", "#chart-90", "#proof", "#report-incidents"].map(s => getComputedStyle(document.querySelector(s)).display)`))
+	if printed[0] != "none" || printed[1] != "none" || printed[2] == "none" || printed[3] == "none" || printed[4] == "none" {
+		t.Errorf("printed, the nav, links, chart, proof and figures display as %v", printed)
+	}
+	pdf := run(t, ctx, "print to PDF", chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
+	if err := os.WriteFile(filepath.Join(dir, "6-report.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The board: the open obligations the API lists, each with the time
+	// left, which its script keeps ticking.
+	navigate(t, ctx, "open the board", chromedp.Click(chromedp.CSS(`header nav a[href="/board"]`)))
+	d.getJSON(t, "/v1/obligations?status=open&limit=10000", &obligations)
+	if got := run(t, ctx, "open rows", chromedp.Evaluate[int](`document.querySelectorAll("#open-obligations tbody tr").length`)); got != len(obligations.Obligations) || got == 0 {
+		t.Errorf("the board lists %d open obligations, the API %d", got, len(obligations.Obligations))
+	}
+	left := run(t, ctx, "countdown", chromedp.Text(chromedp.CSS(`#open-obligations .countdown`)))
+	if !strings.HasSuffix(left, " left") && !strings.HasPrefix(left, "overdue by ") && left != "due now" {
+		t.Errorf("a countdown reads %q", left)
+	}
+	if got := run(t, ctx, "matrix", chromedp.Evaluate[int](`document.querySelectorAll("table.matrix td.cell.gap").length`)); got == 0 {
+		t.Error("the coverage matrix shows no gap")
+	}
+	shoot(t, ctx, dir, "7-board.png")
+
+	// A prisoner exchange, opened from the board: the figures a person
+	// reads, and the bar a screen reader announces, are the API's.
+	navigate(t, ctx, "open the exchange", chromedp.Click(chromedp.CSS(`#exchanges-table a[href="/exchanges/`+demoExchange+`"]`)))
+	var p progress.Progress
+	d.getJSON(t, "/v1/exchanges/"+demoExchange, &p)
+	for id, want := range map[string]int{"exchange-held": p.Held, "exchange-in-batches": p.InBatches, "exchange-released": p.Released, "exchange-received": p.Received} {
+		if got := run(t, ctx, id, chromedp.Evaluate[string](`document.getElementById("`+id+`").firstChild.textContent.trim()`)); got != groupDigits(want) {
+			t.Errorf("%s shows %q, the API %d", id, got, want)
+		}
+	}
+	bar := run(t, ctx, "bar", chromedp.Evaluate[[]string](`(b => [b.value.toFixed(1), b.max.toString(), b.getAttribute("aria-label"), document.querySelector("#exchange-completeness .pct").textContent])(document.querySelector("#exchange-completeness progress"))`))
+	if want := fmt.Sprintf("%.1f", 100*p.Completeness); bar[0] != want || bar[1] != "100" || bar[2] != "Completeness of exchange "+demoExchange || bar[3] != want+"%" {
+		t.Errorf("the completeness bar reads %q, the API %.4f", bar, p.Completeness)
+	}
+	if got := run(t, ctx, "batches", chromedp.Evaluate[int](`document.querySelectorAll("#batches tbody tr").length`)); got != len(p.Batches) {
+		t.Errorf("%d batches shown, the API %d", got, len(p.Batches))
+	}
+	shoot(t, ctx, dir, "8-exchange.png")
+
+	// The log explorer: search for the incident, open its first
+	// observation's entry, and see its inclusion proof checked.
+	navigate(t, ctx, "open the explorer", chromedp.Click(chromedp.CSS(`header nav a[href="/explorer"]`)))
+	do(t, ctx, "type a search", chromedp.SetValue(chromedp.ID("q"), id))
+	navigate(t, ctx, "search", chromedp.Click(chromedp.ID("q-go")))
+	navigate(t, ctx, "open entry "+id, chromedp.Click(chromedp.CSS(`#search-results a[href="/explorer/entries/`+id+`"]`)))
+	if got := run(t, ctx, "entry kind", chromedp.Text(chromedp.ID("entry-kind"))); got != "observation" {
+		t.Errorf("entry %s is of kind %q", id, got)
+	}
+	if got := run(t, ctx, "verified", chromedp.Evaluate[string](`document.getElementById("proof-verified").dataset.verified`)); got != "true" {
+		t.Errorf("entry %s: the proof is checked as %q", id, got)
+	}
+	if n := run(t, ctx, "proof hashes", chromedp.Evaluate[int](`document.querySelectorAll("#proof-hashes li").length`)); n == 0 {
+		t.Error("no proof hashes shown")
+	}
+	shoot(t, ctx, dir, "9-explorer-entry.png")
+
+	// The overview in Ukrainian, chosen with ?lang=; the next pages stay
+	// Ukrainian, and the switcher turns them back to English.
+	navigate(t, ctx, "open /?lang=uk", chromedp.Navigate(d.srv.URL+"/?lang=uk"))
+	if got := run(t, ctx, "h1", chromedp.Text(chromedp.CSS("h1"))); got != "Огляд" {
+		t.Errorf("in Ukrainian the overview is titled %q", got)
+	}
+	if got := run(t, ctx, "lang", chromedp.Evaluate[string](`document.documentElement.lang`)); got != "uk" {
+		t.Errorf("the page's language is %q", got)
+	}
+	if got, want := run(t, ctx, "open incidents", chromedp.Text(chromedp.ID("open-incidents"))), fmt.Sprintf("Відкритих інцидентів: %d", open); got != want {
+		t.Errorf("home shows %q, want %q", got, want)
+	}
+	shoot(t, ctx, dir, "10-home-uk.png")
+	navigate(t, ctx, "open the board in Ukrainian", chromedp.Click(chromedp.CSS(`header nav a[href="/board"]`)))
+	if got := run(t, ctx, "h1", chromedp.Text(chromedp.CSS("h1"))); got != "Табло гарантів" {
+		t.Errorf("the board, after choosing Ukrainian, is titled %q", got)
+	}
+	left = run(t, ctx, "countdown", chromedp.Text(chromedp.CSS(`#open-obligations .countdown`)))
+	if !strings.HasPrefix(left, "залишилося ") && !strings.HasPrefix(left, "прострочено на ") && left != "термін настав" {
+		t.Errorf("a countdown reads %q in Ukrainian", left)
+	}
+	navigate(t, ctx, "switch to English", chromedp.Click(chromedp.CSS(`nav.langs a[hreflang="en"]`)))
+	if got := run(t, ctx, "h1", chromedp.Text(chromedp.CSS("h1"))); got != "Guarantor board" {
+		t.Errorf("after switching to English the board is titled %q", got)
+	}
 	t.Logf("screenshots in %s", dir)
 }

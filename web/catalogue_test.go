@@ -14,10 +14,12 @@ import (
 
 // TestCatalogueIsComplete: every key the templates and the Go code name
 // is in the English catalogue, every value of an enumeration the pages
-// show has an English name, and every other language has only English's
-// keys, with the same format verbs.
+// show has an English name, and Ukrainian, Russian and any other language
+// have every English key and no other, with the same format verbs in the
+// same order, translated (but for the few names that are the same in
+// every language).
 func TestCatalogueIsComplete(t *testing.T) {
-	enumeration := regexp.MustCompile(`^(category|level|status|verdict)\.`)
+	enumeration := regexp.MustCompile(`^(category|level|status|verdict|list)\.`)
 	en := catalogue["en"]
 	used := map[string]string{} // key -> where
 	keyRe := regexp.MustCompile(`(?:\bt|translate\([^,()]+(?:\([^)]*\))?,|\{|, )\s*"([a-z0-9_]+\.[a-z0-9_.]+)"`)
@@ -70,7 +72,22 @@ func TestCatalogueIsComplete(t *testing.T) {
 		}
 	}
 	verbs := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
+	if got := languages(); !slices.Equal(got, []string{"en", "ru", "uk"}) {
+		t.Errorf("languages %v, want en, ru and uk", got)
+	}
+	same := map[string]bool{"site.name": true, "nav.api": true, "board.feed": true}
 	for lang, strs := range catalogue {
+		for k, e := range en {
+			s, ok := strs[k]
+			switch {
+			case !ok:
+				t.Errorf("%s: no %q (English %q)", lang, k, e)
+			case lang != "en" && s == e && !same[k]:
+				t.Errorf("%s: %q is not translated: %q", lang, k, s)
+			case strings.TrimSpace(s) == "":
+				t.Errorf("%s: %q is empty", lang, k)
+			}
+		}
 		for k, s := range strs {
 			e, ok := en[k]
 			if !ok {
@@ -123,6 +140,10 @@ func TestTranslate(t *testing.T) {
 		{"en", "map.count", []any{3}, "Incidents: 3"},
 		{"xx", "map.count", []any{3}, "Incidents: 3"}, // an unknown language falls back to English
 		{"en", "nav.map", nil, "Map of incidents"},
+		{"uk", "map.count", []any{3}, "Інцидентів: 3"},
+		{"ru", "map.count", []any{3}, "Инцидентов: 3"},
+		{"uk", "exchange.title", []any{"x"}, "Обмін полоненими x"},
+		{"ru", "countdown.left", []any{"1 д"}, "осталось 1 д"},
 	} {
 		got, err := translate(tc.lang, tc.key, tc.args...)
 		if err != nil || got != tc.want {

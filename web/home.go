@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"cmp"
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,10 +20,12 @@ const homeObligations = 10
 
 // logState is the log's published checkpoint, read for display.
 type logState struct {
-	Origin string
-	Size   uint64
-	Root   string // base64 root hash, as the checkpoint writes it
-	Text   string // the whole signed checkpoint
+	Origin  string
+	Size    uint64
+	Root    string   // base64 root hash, as the checkpoint writes it
+	RootHex string   // the same in hexadecimal; "" if Root is not base64
+	Signers []string // the name of each signature line: the log, then any witnesses
+	Text    string   // the whole signed checkpoint
 }
 
 // agreementSummary is the latest version of one agreement.
@@ -50,26 +54,18 @@ type homeData struct {
 	Soonest         []node.ObligationRow // open, soonest deadline first
 	Determinations  int
 	Agreements      []agreementSummary
+	Exchanges       []exchangeView // every prisoner exchange in the log, by id
 	Feeds           []feed
 }
 
 // handleHome serves GET /: the log's state, counts of open incidents by
-// level, open obligations, agreements, and links to every page, export
-// and feed.
+// level, open obligations, agreements, the progress of any prisoner
+// exchange, and links to every page, export and feed.
 func (h *handler) handleHome(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	d := homeData{base: base{Lang: h.lang(r), Nav: "home"}}
-	if h.log != nil {
-		cp, err := h.log.ReadCheckpoint(ctx)
-		if err == nil {
-			d.Log, err = parseCheckpoint(cp)
-		}
-		if err != nil {
-			// The rest of the page is still worth showing.
-			h.logger.WarnContext(ctx, "web: read checkpoint", "err", err)
-			d.Log = nil
-		}
-	}
+	d := homeData{base: h.page(r, "home")}
+	// Without the log's state the rest of the page is still worth showing.
+	d.Log = h.checkpoint(ctx)
 
 	byLevel := map[string]int{}
 	err := h.src.Incidents(ctx, node.IncidentFilter{Status: entry.IncidentOpen}, func(row node.IncidentRow) error {
@@ -112,6 +108,10 @@ func (h *handler) handleHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Agreements, d.Feeds = summarise(rows)
+	if d.Exchanges, err = h.exchanges(ctx); err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	h.render(w, r, http.StatusOK, "home", d)
 }
 
@@ -159,5 +159,16 @@ func parseCheckpoint(cp []byte) (*logState, error) {
 		return nil, err
 	}
 	lines := bytes.SplitN(cp, []byte("\n"), 4)
-	return &logState{Origin: string(lines[0]), Size: size, Root: string(lines[2]), Text: string(cp)}, nil
+	st := &logState{Origin: string(lines[0]), Size: size, Root: string(lines[2]), Text: string(cp)}
+	if root, err := base64.StdEncoding.DecodeString(st.Root); err == nil {
+		st.RootHex = hex.EncodeToString(root)
+	}
+	if _, sigs, ok := bytes.Cut(cp, []byte("\n\n")); ok {
+		for _, line := range strings.Split(string(sigs), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == "\u2014" {
+				st.Signers = append(st.Signers, f[1])
+			}
+		}
+	}
+	return st, nil
 }

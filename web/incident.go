@@ -56,7 +56,7 @@ func (h *handler) handleIncident(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, "error.incident.title", msg)
 		return
 	}
-	d := incidentData{base: base{Lang: lang}, ID: id, Revisions: revs, Latest: revs[0], I18N: mapStrings(lang),
+	d := incidentData{base: h.page(r, ""), ID: id, Revisions: revs, Latest: revs[0], I18N: mapStrings(lang),
 		JSONURL: "/v1/incidents/" + strconv.FormatUint(id, 10)}
 	for _, rv := range revs {
 		if rv.Index > d.Latest.Index {

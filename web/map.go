@@ -67,7 +67,7 @@ type mapData struct {
 // incidents selected, so that a reader without JavaScript sees the data.
 func (h *handler) handleMap(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
-	d := mapData{base: base{Lang: lang, Nav: "map"}, Categories: entry.Categories, Levels: levels, I18N: mapStrings(lang)}
+	d := mapData{base: h.page(r, "map"), Categories: entry.Categories, Levels: levels, I18N: mapStrings(lang)}
 	q := r.URL.Query()
 	d.Filter = filterForm{From: q.Get("from"), To: q.Get("to"), Category: q.Get("category"), Level: q.Get("level")}
 	f, msg := parseFilter(lang, d.Filter)

@@ -1,12 +1,18 @@
 // Package web serves guarantor's public web pages: the home page with the
 // log's state and the counts that matter, a map of incidents with the
-// agreements' zones and lines, and one page per incident with every
-// revision, member observation and verification linked to its log entry.
+// agreements' zones and lines, one page per incident with every revision,
+// member observation and verification linked to its log entry, a daily
+// report (HTML, JSON and CSV, each with its proof bundle), the guarantor
+// board (open obligations, fulfilment records, sanctions, coalition
+// coverage, the progress of prisoner exchanges), one page per prisoner
+// exchange (counts and commitments' roots only, as the log holds no
+// identity) and a log explorer (any entry with its inclusion proof).
 //
-// The pages are rendered on the server with html/template and read
-// without JavaScript; a vendored Leaflet draws the map over an embedded
-// Natural Earth base map. Nothing is loaded from another host. Mount the
-// handler beside the JSON API, whose open data the map reads:
+// The pages are in English, Ukrainian or Russian (see New). They are
+// rendered on the server with html/template and read without JavaScript;
+// a vendored Leaflet draws the map over an embedded Natural Earth base
+// map. Nothing is loaded from another host. Mount the handler beside the
+// JSON API, whose open data the map reads:
 //
 //	ghttp.NewServer(n, info, logDir, reg, logger, ghttp.WithUI(web.New(n.Store(), web.WithLog(n.Log()))))
 package web
@@ -22,9 +28,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/registry"
 	"golang.org/x/text/language"
 )
 
@@ -52,24 +60,62 @@ type Source interface {
 	// Obligations calls fn with the latest revision of every obligation f
 	// selects, ordered by obligation id, streaming.
 	Obligations(ctx context.Context, f node.ObligationFilter, fn func(node.ObligationRow) error) error
+	// Applied returns how many log entries the projection holds: whatever
+	// the other methods return was computed from entries [0, Applied).
+	Applied(ctx context.Context) (uint64, error)
+	// Records calls fn with every applied entry in [from, to), in log
+	// order, streaming.
+	Records(ctx context.Context, from, to uint64, fn func(node.Record) error) error
+	// ObservationByID returns the index and leaf hash of the observation
+	// with client id made by signer (name+hash of its first signature).
+	ObservationByID(ctx context.Context, signer, id string) (index uint64, leafHash []byte, ok bool, err error)
+	// Keys returns every registered key, with its revocation if any, in
+	// log order.
+	Keys(ctx context.Context) ([]registry.Key, error)
+	// Sanctions returns every measure's current state, ordered by id.
+	Sanctions(ctx context.Context) ([]node.SanctionRow, error)
+	// Coverage returns the latest coverage snapshot of an agreement for a
+	// month (YYYY-MM; "" for its latest month), if one is logged.
+	Coverage(ctx context.Context, agreement, month string) (node.CoverageRow, bool, error)
+	// ExchangeEntries calls fn with every accepted entry of a prisoner
+	// exchange (list parts, manifest parts, confirmations: Record.Body is
+	// an *entry.ExchangeList, *entry.ExchangeManifest or
+	// *entry.ExchangeConfirmation) in log order, streaming; exchange ""
+	// visits every exchange's.
+	ExchangeEntries(ctx context.Context, exchange string, fn func(node.Record) error) error
 }
 
 var _ Source = node.Store(nil)
 
 // Log is the read side of the transparency log the pages report on;
-// *ledger.Log satisfies it.
+// *ledger.Log satisfies it. Its methods must be safe for concurrent use.
 type Log interface {
 	// ReadCheckpoint returns the latest published signed checkpoint.
 	ReadCheckpoint(ctx context.Context) ([]byte, error)
+	// InclusionProof returns the RFC 6962 inclusion proof of the leaf at
+	// index in the tree of the given size, which a published checkpoint
+	// must cover.
+	InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error)
 }
 
 // Option configures the handler New returns.
 type Option func(*handler)
 
 // WithLog shows the log's published checkpoint (size, root hash and
-// signatures) on the home page. Optional: without it the home page says
-// the log's state is not available.
+// signatures) on the home page and the explorer, names it in each report's
+// proof bundle, and gives the explorer its inclusion proofs and receipts.
+// Optional: without it the pages say the log's state is not available.
 func WithLog(l Log) Option { return func(h *handler) { h.log = l } }
+
+// WithClock sets the clock of the board's countdowns and of whether a
+// day's report is complete. Optional. Default time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(h *handler) {
+		if now != nil {
+			h.now = now
+		}
+	}
+}
 
 // WithLogger receives the errors behind 500 pages. Optional. Default
 // slog.Default().
@@ -88,15 +134,19 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // views are the page templates, each rendered inside layout.html.
-var views = []string{"home", "map", "incident", "error"}
+var views = []string{"home", "map", "incident", "error", "reports", "report", "board", "explorer", "entry", "exchange"}
 
 // handler serves the pages and their static assets.
 type handler struct {
 	src    Source
 	log    Log
 	logger *slog.Logger
-	mux    *http.ServeMux
-	static *assets
+	now    func() time.Time
+	// compiled caches agreement versions compiled for their zones, by the
+	// log index of their entry (entries never change).
+	compiled sync.Map // uint64 -> *agreement.Compiled
+	mux      *http.ServeMux
+	static   *assets
 	// pages holds, per language of the catalogue, each view parsed with
 	// the layout and that language's strings.
 	pages   map[string]map[string]*template.Template
@@ -105,11 +155,18 @@ type handler struct {
 }
 
 // New returns the handler of the public pages over src: GET / (home),
-// /map, /incidents/{id} and /static/, and a 404 page for any other path.
+// /map, /incidents/{id}, /reports, /reports/{day} (and .json, .csv),
+// /board, /exchanges/{id}, /explorer, /explorer/entries/{i} (and its note
+// and receipt) and /static/, and a 404 page for any other path.
+//
+// Each page is in the language of the catalogue that ?lang= names (which
+// a cookie then remembers), or else that the request's Accept-Language
+// prefers; English when none matches.
+//
 // It parses every template once and panics if one does not parse, which
 // the package's tests rule out.
 func New(src Source, opts ...Option) http.Handler {
-	h := &handler{src: src, logger: slog.Default(), mux: http.NewServeMux()}
+	h := &handler{src: src, logger: slog.Default(), now: time.Now, mux: http.NewServeMux()}
 	for _, o := range opts {
 		o(h)
 	}
@@ -135,13 +192,28 @@ func New(src Source, opts ...Option) http.Handler {
 	h.mux.HandleFunc("GET /{$}", h.handleHome)
 	h.mux.HandleFunc("GET /map", h.handleMap)
 	h.mux.HandleFunc("GET /incidents/{id}", h.handleIncident)
+	h.mux.HandleFunc("GET /reports", h.handleReports)
+	h.mux.HandleFunc("GET /reports/{day}", h.handleReport)
+	h.mux.HandleFunc("GET /board", h.handleBoard)
+	h.mux.HandleFunc("GET /exchanges/{id}", h.handleExchange)
+	h.mux.HandleFunc("GET /explorer", h.handleExplorer)
+	h.mux.HandleFunc("GET /explorer/entries/{i}", h.handleEntry)
+	h.mux.HandleFunc("GET /explorer/entries/{i}/note", h.handleEntryNote)
+	h.mux.HandleFunc("GET /explorer/entries/{i}/receipt.json", h.handleEntryReceipt)
 	h.mux.Handle("GET /static/{hash}/{file...}", static)
 	h.mux.HandleFunc("/", h.handleNotFound)
 	return h
 }
 
-// ServeHTTP serves one request.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP serves one request. A ?lang= that names a language of the
+// catalogue is remembered in a cookie, so that the reader's next pages
+// are in it too.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l := r.URL.Query().Get(langParam); l != "" && h.pages[l] != nil {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // parsePages parses every view with the layout, for one language.
 func parsePages(lang string, static *assets) (map[string]*template.Template, error) {
@@ -179,13 +251,128 @@ func funcs(lang string, static *assets) template.FuncMap {
 			return "/incidents/" + strconv.FormatUint(id, 10)
 		},
 		"lower": strings.ToLower,
+		"explorerURL": func(index uint64) string {
+			return "/explorer/entries/" + strconv.FormatUint(index, 10)
+		},
+		"num": formatNumber,
+		// count writes a count of people or things as num does.
+		"count": func(n int) string { return formatNumber(float64(n)) },
+		"pct":   percent,
+		// statuses is an exchange list's breakdown by status, in order.
+		"statuses": statuses,
+		// zoneCount is a zone's count of incidents of one category.
+		"zoneCount": func(z ZoneCount, category string) int {
+			for _, c := range z.ByCategory {
+				if c.Category == category {
+					return c.Incidents
+				}
+			}
+			return 0
+		},
 	}
+}
+
+// formatNumber writes x with at most two decimals and its integer part in
+// groups of three digits, separated by narrow no-break spaces (as SI and
+// ISO 80000 write numbers, whatever the language).
+func formatNumber(x float64) string {
+	s := strconv.FormatFloat(x, 'f', -1, 64)
+	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i > 3 {
+		s = strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteString("\u202f")
+		}
+		b.WriteRune(c)
+	}
+	if hasFrac {
+		b.WriteString("." + frac)
+	}
+	return sign + b.String()
+}
+
+// percent writes a share (1 is all) as a percentage with one decimal,
+// rounded, except that a share short of all never shows as 100.0.
+func percent(x float64) string {
+	s := strconv.FormatFloat(100*x, 'f', 1, 64)
+	if x < 1 && s == "100.0" {
+		s = "99.9"
+	}
+	return s
+}
+
+// checkpoint reads and parses the log's published checkpoint; nil when
+// there is no log or it cannot be read, which the pages say (and the
+// server's log records).
+func (h *handler) checkpoint(ctx context.Context) *logState {
+	if h.log == nil {
+		return nil
+	}
+	cp, err := h.log.ReadCheckpoint(ctx)
+	var st *logState
+	if err == nil {
+		st, err = parseCheckpoint(cp)
+	}
+	if err != nil {
+		h.logger.WarnContext(ctx, "web: read checkpoint", "err", err)
+		return nil
+	}
+	return st
+}
+
+// baseURL is the scheme and host the request came to, for the commands the
+// pages print (guarantor replay --server URL).
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // base is what every page's layout needs.
 type base struct {
-	Lang string
-	Nav  string // the nav entry of this page, "home" or "map"; "" for none
+	Lang  string
+	Nav   string     // the nav entry of this page: home, map, reports, board or explorer; "" for none
+	Langs []langLink // the same page in each language of the catalogue
+}
+
+// langLink is the same page in one language, for the language switcher.
+type langLink struct {
+	Code    string // BCP 47 tag, as in hreflang
+	Name    string // the language's name in itself
+	URL     string // the page's path and query, with ?lang= set
+	Current bool
+}
+
+// langParam and langCookie name the language a reader chose: ?lang=
+// chooses it, and the cookie remembers it.
+const (
+	langParam  = "lang"
+	langCookie = "lang"
+)
+
+// page returns the base of a page in nav (see base.Nav) for request r.
+func (h *handler) page(r *http.Request, nav string) base {
+	b := base{Lang: h.lang(r), Nav: nav}
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		path = "/" // never a link to another host
+	}
+	q := r.URL.Query()
+	for _, l := range h.langs {
+		q.Set(langParam, l)
+		name, _ := translate(l, "lang.name")
+		b.Langs = append(b.Langs, langLink{Code: l, Name: name, URL: path + "?" + q.Encode(), Current: l == b.Lang})
+	}
+	return b
 }
 
 // render executes view into a buffer and writes it with status, so that
@@ -201,7 +388,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, vie
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Language", lang)
-	hd.Set("Vary", "Accept-Language")
+	hd.Set("Vary", "Accept-Language, Cookie")
 	hd.Set("Cache-Control", "no-cache")
 	// The pages load only their own scripts, styles and data.
 	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -211,9 +398,16 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, vie
 	_, _ = w.Write(buf.Bytes())
 }
 
-// lang picks the catalogue language the request's Accept-Language
+// lang picks the catalogue language of a request: the one ?lang= names,
+// else the one its cookie remembers, else the one its Accept-Language
 // prefers; English when none matches.
 func (h *handler) lang(r *http.Request) string {
+	if l := r.URL.Query().Get(langParam); h.pages[l] != nil {
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && h.pages[c.Value] != nil {
+		return c.Value
+	}
 	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
 	if err != nil || len(tags) == 0 {
 		return h.langs[0]
@@ -232,7 +426,7 @@ type errorData struct {
 
 // fail answers with the error page: status, a title key and a message.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, titleKey, message string) {
-	h.render(w, r, status, "error", errorData{base: base{Lang: h.lang(r)}, Status: status, Title: titleKey, Message: message})
+	h.render(w, r, status, "error", errorData{base: h.page(r, ""), Status: status, Title: titleKey, Message: message})
 }
 
 // internal logs err and answers with a 500 page that does not show it.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +21,12 @@ import (
 )
 
 const (
-	hostileText   = `<script>alert("obs")</script>`
-	hostileSigner = `monitor.<b>x</b>+0badc0de`
-	hostileTitle  = `<img src=x onerror=alert(1)> & "framework"`
-	checkpoint    = "test.log/origin\n42\nq1w2e3r4t5y6u7i8o9p0q1w2e3r4t5y6u7i8o9p0abc=\n\n— test.log abcdEFGH\n"
+	hostileText    = `<script>alert("obs")</script>`
+	hostileSigner  = `monitor.<b>x</b>+0badc0de`
+	hostileTitle   = `<img src=x onerror=alert(1)> & "framework"`
+	hostileZone    = `East <b>x</b> zone`
+	hostileTrigger = `Drone strike <script>alert("t")</script>`
+	checkpoint     = "test.log/origin\n42\nq1w2e3r4t5y6u7i8o9p0q1w2e3r4t5y6u7i8o9p0abc=\n\n— test.log abcdEFGH\n"
 )
 
 func at(s string) time.Time {
@@ -33,6 +36,8 @@ func at(s string) time.Time {
 	}
 	return t
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func pt(lon, lat float64) entry.Point {
 	return entry.Point{Type: "Point", Coordinates: [2]float64{lon, lat}}
@@ -77,13 +82,27 @@ func fixture() *memSource {
 			{Index: 27, Signer: "analyst.1+12345678", Verification: entry.Verification{ID: "v2", At: at("2026-01-07T09:00:00Z"), Incident: 14, Revision: 1, Verdict: "verify", AttributedTo: "party:RU"}},
 		},
 		agreements: []node.AgreementRow{{Index: 5, Agreement: entry.Agreement{ID: "fw", Version: 1, Title: hostileTitle, Effective: at("2025-12-01T00:00:00Z"), Illustrative: true,
-			Parties:    []entry.Party{{ID: "UA", Name: "Ukraine"}, {ID: "RU", Name: "Russia"}},
-			Guarantors: []entry.Guarantor{{ID: "UK", Name: "United Kingdom", Kind: "bilateral", Beneficiary: "UA"}}}}},
-		determinations: []node.DeterminationRow{{Index: 32, Determination: entry.Determination{Seq: 1, Agreement: "fw", Version: 1, Trigger: "t", At: at("2026-01-07T09:00:00Z")}}},
+			Parties: []entry.Party{{ID: "UA", Name: "Ukraine"}, {ID: "RU", Name: "Russia"}},
+			Guarantors: []entry.Guarantor{{ID: "UK", Name: "United Kingdom", Kind: "bilateral", Beneficiary: "UA"},
+				{ID: "coalition", Name: "Coalition", Kind: "collective", Members: []string{"FR", "DE"}}},
+			Coalition: "coalition",
+			Zones: []entry.Zone{{ID: "east", Kind: "security", Title: hostileZone,
+				Geometry: json.RawMessage(`{"type":"Polygon","coordinates":[[[37,47.5],[39,47.5],[39,49],[37,49],[37,47.5]]]}`)}},
+			Lines:  []entry.Line{{ID: "contact", Geometry: json.RawMessage(`{"type":"LineString","coordinates":[[37.9,47.5],[37.9,49]]}`)}},
+			Limits: []entry.Limit{{ID: "hw", Weapons: []string{"mlrs"}, Line: "contact", MinKM: 15}},
+			Triggers: []entry.Trigger{
+				{ID: "t", Title: "Heavy weapons near the line", When: `violates(incident, "hw")`},
+				{ID: "u", Title: hostileTrigger, When: `incident.category == "drone_strike"`},
+			}}}},
+		determinations: []node.DeterminationRow{
+			{Index: 32, Determination: entry.Determination{Seq: 1, Agreement: "fw", Version: 1, Trigger: "t", At: at("2026-01-07T09:00:00Z")}},
+			{Index: 36, Determination: entry.Determination{Seq: 5, Agreement: "fw", Version: 1, Trigger: "u", At: at("2026-01-07T10:00:00Z")}},
+		},
 		obligations: []node.ObligationRow{
-			{Index: 33, Obligation: entry.Obligation{ID: 1, Who: "guarantor:UK", Action: "consult", Agreement: "fw", Version: 1, Trigger: "t", Deadline: at("2026-01-09T09:00:00Z"), Status: "open"}},
-			{Index: 34, Obligation: entry.Obligation{ID: 2, Who: "party:RU", Action: "report", Agreement: "fw", Version: 1, Trigger: "t", Deadline: at("2026-01-08T09:00:00Z"), Status: "open"}},
-			{Index: 35, Obligation: entry.Obligation{ID: 3, Who: "party:UA", Action: "report", Agreement: "fw", Version: 1, Trigger: "t", Deadline: at("2026-01-08T09:00:00Z"), Status: "fulfilled"}},
+			{Index: 33, Obligation: entry.Obligation{ID: 1, Who: "guarantor:UK", Action: "consult", Agreement: "fw", Version: 1, Trigger: "t", Opened: at("2026-01-07T09:00:00Z"), Deadline: at("2026-01-09T09:00:00Z"), Status: "open"}},
+			{Index: 34, Obligation: entry.Obligation{ID: 2, Who: "party:RU", Action: "report", Agreement: "fw", Version: 1, Trigger: "t", Opened: at("2026-01-07T09:00:00Z"), Deadline: at("2026-01-08T09:00:00Z"), Status: "open", Text: hostileText}},
+			{Index: 35, Obligation: entry.Obligation{ID: 3, Who: "party:UA", Action: "report", Agreement: "fw", Version: 1, Trigger: "t", Opened: at("2026-01-07T09:00:00Z"), Deadline: at("2026-01-08T09:00:00Z"), Status: "fulfilled",
+				Settled: ptr(at("2026-01-08T07:00:00Z"))}},
 		},
 	}
 }
@@ -138,12 +157,14 @@ func TestHome(t *testing.T) {
 		`data-count="3">Open incidents: 3</p>`, // 10, 14, 16; 12 is merged
 		`data-level="reported"><a href="/map?level=reported"`, `>2</a>`,
 		`data-level="corroborated"`, `data-level="verified"`,
-		`data-count="2">Open obligations: 2.</span>`, "Triggers fired: 1.",
+		`data-count="2">Open obligations: 2.</span>`, "Triggers fired: 2.",
 		`<a href="/v1/obligations/2">2</a>`,
 		`&lt;img src=x onerror=alert(1)&gt; &amp; &#34;framework&#34;`,
 		`href="/v1/agreements/fw"`,
 		`href="/v1/guarantors/UK/feed.atom"`, `href="/v1/parties/RU/feed.atom"`, `href="/v1/parties/UA/feed.atom"`,
-		`href="/v1/incidents.csv"`, `href="/v1/incidents.geojson"`, `href="/map"`)
+		`href="/v1/incidents.csv"`, `href="/v1/incidents.geojson"`, `href="/map"`,
+		`<li><a href="/reports">Daily reports</a>: `, `<li><a href="/board">Guarantor board</a>: `, `<li><a href="/explorer">Log explorer</a>: `,
+		`<li><a href="/reports">Daily reports</a></li>`, `<li><a href="/board">Guarantor board</a></li>`, `<li><a href="/explorer">Log explorer</a></li>`)
 	noRawHostile(t, "home", body)
 	// The obligation due soonest comes first.
 	if i, j := strings.Index(body, `/v1/obligations/2"`), strings.Index(body, `/v1/obligations/1"`); i < 0 || j < 0 || i > j {
@@ -249,7 +270,8 @@ func TestIncidentPage(t *testing.T) {
 		`<td class="num">3</td>`,                  // and its count
 		`<a href="/incidents/12">Incident 12</a>`, // absorbed
 		"Verifications by analysts: 1", `<a href="/v1/entries/26" class="proof">entry 26</a>`, "dispute", "party:UA",
-		`href="/v1/incidents/10"`, "patrol, camera")
+		`href="/v1/incidents/10"`, "patrol, camera",
+		`<a href="/explorer/entries/30">Entry 30 in the log explorer, with its inclusion proof</a>`)
 	noRawHostile(t, "incident 10", body)
 
 	_, body = get(t, h, "/incidents/12")
