@@ -24,6 +24,7 @@ import (
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/registry"
 	"github.com/guarantor/guarantor/store/sqlite"
+	"github.com/guarantor/guarantor/store/storetest"
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -166,6 +167,11 @@ func applied(tb testing.TB, s *sqlite.Store) uint64 {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// TestConformance runs the conformance suite every node.Store passes.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) node.Store { return open(t) })
 }
 
 func TestEmpty(t *testing.T) {
