@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/guarantor/guarantor/internal/testkeys"
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/store/sqlite"
+	"github.com/guarantor/guarantor/store/storetest"
 )
 
 // agreementLog is the incident log continued with guarantor and party
@@ -638,4 +640,46 @@ func TestMigrationBackfillsAgreements(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMigrationsBackfillTheConformanceLog: the conformance suite's log
+// (amendments, snap-backs by obligations, exchanges, patrols...) applied
+// by a projection of every older schema and then migrated equals the
+// same log applied by the current schema.
+func TestMigrationsBackfillTheConformanceLog(t *testing.T) {
+	ctx := context.Background()
+	recs := storetest.Log(t)
+	ref := open(t)
+	apply(t, ref, recs)
+	want := export(t, ref)
+	for version := len(migrationTables); version >= 1; version-- {
+		t.Run(fmt.Sprintf("from schema %d", version), func(t *testing.T) {
+			path := t.TempDir() + "/p.db"
+			s, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			apply(t, s, recs)
+			s.Close()
+			downgrade(t, path, version)
+			if s, err = sqlite.Open(ctx, path); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got := export(t, s); !bytes.Equal(got, want) {
+				t.Fatalf("migrated from schema %d, the export differs from a fresh projection's:\n%s", version, firstDiff(got, want))
+			}
+		})
+	}
+}
+
+// firstDiff shows the first differing line of two exports.
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d:\n got %s\nwant %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
 }

@@ -182,8 +182,15 @@ func (s *Store) migrate(ctx context.Context) error {
 // transaction.
 var backfills = map[int]func(context.Context, *sql.Tx) error{
 	2: backfill(2, entry.KindIncident, entry.KindVerification),
-	3: backfill(3, entry.KindAgreement, entry.KindDetermination, entry.KindObligation, entry.KindResponse),
-	4: backfill(4, entry.KindSanction),
+	3: backfill(3, entry.KindAgreement, entry.KindAmendment, entry.KindDetermination, entry.KindObligation, entry.KindResponse),
+	// Obligations are projected by migration 3; here only the snap-backs
+	// they record are replayed, in log order with the statements.
+	4: backfillWith(4, func(ctx context.Context, ins *inserter, r node.Record) error {
+		if o, ok := r.Body.(*entry.Obligation); ok {
+			return ins.reimposeSanctions(ctx, r.Index, o)
+		}
+		return ins.project(ctx, r)
+	}, entry.KindSanction, entry.KindObligation),
 	5: backfill(5, entry.KindCoverage),
 	6: backfill(6, entry.KindExchangeList, entry.KindExchangeManifest, entry.KindExchangeConfirmation),
 	7: backfill(7, entry.KindPatrolPlan, entry.KindPatrolReport),
@@ -196,6 +203,11 @@ var backfills = map[int]func(context.Context, *sql.Tx) error{
 // from the log. It prepares only the statements of migrations up to n,
 // whose tables exist at that point.
 func backfill(n int, kinds ...entry.Kind) func(context.Context, *sql.Tx) error {
+	return backfillWith(n, func(ctx context.Context, ins *inserter, r node.Record) error { return ins.project(ctx, r) }, kinds...)
+}
+
+// backfillWith is backfill with its own projection of each entry.
+func backfillWith(n int, project func(context.Context, *inserter, node.Record) error, kinds ...entry.Kind) func(context.Context, *sql.Tx) error {
 	list := make([]string, len(kinds))
 	for i, k := range kinds {
 		list[i] = string(k)
@@ -247,7 +259,7 @@ func backfill(n int, kinds ...entry.Kind) func(context.Context, *sql.Tx) error {
 			if err := json.Unmarshal(p.signers, &r.Signers); err != nil {
 				return fmt.Errorf("entry %d signers: %w", p.idx, err)
 			}
-			if err := ins.project(ctx, r); err != nil {
+			if err := project(ctx, ins, r); err != nil {
 				return fmt.Errorf("entry %d: %w", p.idx, err)
 			}
 		}
