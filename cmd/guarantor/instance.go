@@ -24,6 +24,7 @@ import (
 	"github.com/guarantor/guarantor/keyfile"
 	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/postgres"
 	"github.com/guarantor/guarantor/store/sqlite"
 	"github.com/guarantor/guarantor/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,7 @@ import (
 
 // logTuning holds the log's batching and checkpoint settings.
 type logTuning struct {
+	postgres           string // DSN of the PostgreSQL projection; "": SQLite in the data directory
 	batchSize          uint
 	batchAge           time.Duration
 	checkpointInterval time.Duration
@@ -47,7 +49,7 @@ type instance struct {
 	dir       dataDir
 	info      ghttp.Info
 	log       *ledger.Log
-	store     *sqlite.Store
+	store     node.Store // SQLite in the data directory, or PostgreSQL (--postgres)
 	node      *node.Node
 	reg       *prometheus.Registry
 	blobs     *blob.Store
@@ -92,7 +94,7 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, dir.projection())
+	st, err := openStore(ctx, dir, t.postgres)
 	if err != nil {
 		_ = lg.Close(ctx)
 		return nil, err
@@ -285,4 +287,17 @@ func openExchange(ctx context.Context, d dataDir) (*exchange.Service, error) {
 		return nil, fmt.Errorf("exchange commitment key: %w", err)
 	}
 	return exchange.Open(ctx, exchange.Config{Path: d.exchangeDB(), Ring: ring, Committer: cm})
+}
+
+// openStore opens the projection: PostgreSQL at dsn when one is given,
+// else SQLite in the data directory.
+func openStore(ctx context.Context, d dataDir, dsn string) (node.Store, error) {
+	if dsn != "" {
+		st, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("PostgreSQL projection: %w", err)
+		}
+		return st, nil
+	}
+	return sqlite.Open(ctx, d.projection())
 }

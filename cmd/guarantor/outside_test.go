@@ -5,13 +5,17 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/internal/c2spcheck"
+	"github.com/guarantor/guarantor/store/postgres"
+	"github.com/jackc/pgx/v5"
 )
 
 // fillLog registers the fixture's monitor and submits n observations and
@@ -104,5 +108,43 @@ func TestRebuildEqualsLive(t *testing.T) {
 	}
 	if !bytes.Equal(live.Bytes(), rebuilt.Bytes()) {
 		t.Fatalf("rebuilt projection differs from the live one (%d vs %d bytes)", rebuilt.Len(), live.Len())
+	}
+
+	// The same log rebuilt into PostgreSQL exports the same bytes.
+	dsn := os.Getenv("GUARANTOR_TEST_POSTGRES")
+	if dsn == "" {
+		t.Log("GUARANTOR_TEST_POSTGRES not set: no PostgreSQL server to rebuild into (skipped that part)")
+		return
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("guarantor_cli_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	dsn += sep + "search_path=" + schema
+	e = &env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	if code := run(ctx, e, []string{"rebuild", "--data", f.data, "--postgres", dsn}); code != 0 {
+		t.Fatalf("rebuild --postgres exited %d: %s", code, e.stderr)
+	}
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var pg bytes.Buffer
+	if err := st.Export(ctx, &pg); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(live.Bytes(), pg.Bytes()) {
+		t.Fatalf("the PostgreSQL projection rebuilt from the log differs from the live SQLite one (%d vs %d bytes)", pg.Len(), live.Len())
 	}
 }

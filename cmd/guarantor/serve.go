@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/guarantor/guarantor/store/postgres"
 	"github.com/guarantor/guarantor/store/sqlite"
 	"k8s.io/klog/v2"
 )
@@ -21,6 +22,7 @@ func tuningFlags(fs interface {
 	DurationVar(*time.Duration, string, time.Duration, string)
 	Int64Var(*int64, string, int64, string)
 	IntVar(*int, string, int, string)
+	StringVar(*string, string, string, string)
 }) *logTuning {
 	t := &logTuning{}
 	fs.DurationVar(&t.testimonyEvery, "testimony-every", 10*time.Minute, "public testimony: one statement per this interval per client address, after the burst")
@@ -29,6 +31,7 @@ func tuningFlags(fs interface {
 	fs.UintVar(&t.batchSize, "batch-size", 512, "most entries sequenced in one batch")
 	fs.DurationVar(&t.batchAge, "batch-age", 25*time.Millisecond, "longest an entry waits for its batch to fill")
 	fs.DurationVar(&t.tick, "tick", time.Minute, "how often the engine appends a tick entry (its clock for deadlines)")
+	fs.StringVar(&t.postgres, "postgres", "", "keep the projection in PostgreSQL at this DSN (postgres://user@host:5432/db) instead of DATA/projection.db")
 	fs.DurationVar(&t.checkpointInterval, "checkpoint-interval", 200*time.Millisecond, "least time between published checkpoints (min 100ms); bounds receipt latency")
 	return t
 }
@@ -105,6 +108,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 func runRebuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rebuild")
 	data := fs.String("data", "", "data directory made by init (required)")
+	pg := fs.String("postgres", "", "rebuild the PostgreSQL projection at this DSN instead of DATA/projection.db (stop every server using it first)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
@@ -121,15 +125,23 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer unlock()
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(d.projection() + suffix); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("delete projection: %w", err)
+	if *pg != "" {
+		// No server may use the database meanwhile: the data directory's
+		// lock does not reach it.
+		if err := postgres.Drop(ctx, *pg); err != nil {
+			return fmt.Errorf("delete the PostgreSQL projection: %w", err)
+		}
+	} else {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(d.projection() + suffix); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("delete projection: %w", err)
+			}
 		}
 	}
 	start := time.Now()
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// The engine does not run: a rebuild only projects what the log holds.
-	inst, err := openLocked(ctx, d, info, logTuning{noEngine: true}, logger)
+	inst, err := openLocked(ctx, d, info, logTuning{noEngine: true, postgres: *pg}, logger)
 	if err != nil {
 		return err
 	}
@@ -137,7 +149,11 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	if err := inst.Close(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "rebuilt %s from %d log entries in %s\n", d.projection(), n, time.Since(start).Round(time.Millisecond))
+	where := d.projection()
+	if *pg != "" {
+		where = "the PostgreSQL projection"
+	}
+	fmt.Fprintf(e.stdout, "rebuilt %s from %d log entries in %s\n", where, n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
