@@ -204,7 +204,7 @@ func (s *Server) patrolSources(r *http.Request, asOf time.Time) ([]patrol.Track,
 					}
 				}
 			}
-			if len(rep.Up) > 0 && area != nil {
+			if (len(rep.Up) > 0 || p.Plan.Means == "camera") && area != nil { // a camera day with no up interval is one outage
 				fp := patrol.Footprint{ID: rep.ID, Kind: p.Plan.Means, Area: area}
 				at := rep.Start
 				for _, u := range rep.Up {
