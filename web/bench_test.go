@@ -18,8 +18,12 @@ import (
 // figure with the baselines of the same run: "baseline-empty" renders a
 // one-line template, "baseline-api" is GET /v1/incidents over the same
 // store. The target is under 100 ms a page. The report is of the
-// scenario's fourth day; the entry is the first observation of the
-// incident with the most; the exchange is the demo's SYNTHETIC one.
+// scenario's fourth day, report-patrols of its fifth, when a patrol was
+// stopped twice, another cut short and a third cancelled (the demo logs
+// patrols from 9 days before the scenario: 23 days of three teams and a
+// camera, whose coverage the report measures over two patrol areas and
+// the line); the entry is the first observation of the incident with the
+// most; the exchange is the demo's SYNTHETIC one.
 func BenchmarkPages(b *testing.B) {
 	d := newDemo(b, 14)
 	// The incident with the most member observations.
@@ -61,6 +65,15 @@ func BenchmarkPages(b *testing.B) {
 	b.Run("report", func(b *testing.B) { serve(b, d.ui, "/reports/"+day) })
 	b.Run("report-json", func(b *testing.B) { serve(b, d.ui, "/reports/"+day+".json") })
 	b.Run("report-csv", func(b *testing.B) { serve(b, d.ui, "/reports/"+day+".csv") })
+	patrolDay := demoStart.AddDate(0, 0, 4).Format(time.DateOnly)
+	b.Run("report-patrols", func(b *testing.B) { serve(b, d.ui, "/reports/"+patrolDay) })
+	b.Run("report-patrols-json", func(b *testing.B) { serve(b, d.ui, "/reports/"+patrolDay+".json") })
+	b.Run("baseline-patrol-coverage", func(b *testing.B) {
+		serve(b, d.api, "/v1/patrols/coverage?agreement=framework-2025&from="+patrolDay+"&to="+demoStart.AddDate(0, 0, 5).Format(time.DateOnly))
+	})
+	b.Run("map-day", func(b *testing.B) {
+		serve(b, d.ui, "/map?from="+patrolDay+"&to="+demoStart.AddDate(0, 0, 5).Format(time.DateOnly))
+	})
 	b.Run("board", func(b *testing.B) { serve(b, d.ui, "/board") })
 	b.Run("exchange", func(b *testing.B) { serve(b, d.ui, "/exchanges/"+demoExchange) })
 	b.Run("home-uk", func(b *testing.B) { serve(b, d.ui, "/?lang=uk") })

@@ -117,14 +117,16 @@ type boardData struct {
 	Sanctions  []node.SanctionRow
 	Coalitions []coverageView
 	Exchanges  []exchangeView // every prisoner exchange in the log, by id
+	Access     accessView     // restrictions of the mission's movement, last AccessDays days
 	Feeds      []feed
 	I18N       string // the countdown's strings, for board.js
 }
 
 // handleBoard serves GET /board: the open obligations with the time left,
 // the fulfilment record of every guarantor, group and party, the status
-// of every sanction measure, each coalition's coverage, and the progress
-// of every prisoner exchange (counts only).
+// of every sanction measure, the restrictions of the mission's movement
+// in the last AccessDays days by party, each coalition's coverage, and
+// the progress of every prisoner exchange (counts only).
 func (h *handler) handleBoard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := h.lang(r)
@@ -163,6 +165,10 @@ func (h *handler) handleBoard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.Exchanges, err = h.exchanges(ctx); err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if d.Access, err = h.access(ctx, now); err != nil {
 		h.internal(w, r, err)
 		return
 	}

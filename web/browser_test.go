@@ -231,12 +231,12 @@ func TestBrowser(t *testing.T) {
 	if zones == 0 || lines == 0 {
 		t.Errorf("map draws %d zones and %d lines", zones, lines)
 	}
-	markers := run(t, ctx, "markers", chromedp.Evaluate[int](`document.querySelectorAll("#map .leaflet-marker-icon").length`))
+	markers := run(t, ctx, "markers", chromedp.Evaluate[int](`document.querySelectorAll("#map .leaflet-marker-icon:not(.restriction)").length`))
 	if markers == 0 || markers > open {
 		t.Errorf("%d markers for %d incidents", markers, open)
 	}
 	// Markers are named for screen readers and keyboard users, in words.
-	title := run(t, ctx, "marker title", chromedp.Evaluate[string](`document.querySelector("#map .leaflet-marker-icon").title`))
+	title := run(t, ctx, "marker title", chromedp.Evaluate[string](`document.querySelector("#map .leaflet-marker-icon:not(.restriction)").title`))
 	if !strings.HasPrefix(title, "Incident ") && !strings.HasPrefix(title, "A group of nearby incidents (") {
 		t.Errorf("a marker is titled %q", title)
 	}
@@ -245,6 +245,81 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the table has %d rows for %d incidents", rows, open)
 	}
 	shootElement(t, ctx, dir, "2-map.png", "#map")
+
+	// The patrols: tracks, planned routes, cameras and restrictions are
+	// drawn from /v1/patrols.geojson; each restriction has a marker and a
+	// row in the table below the map, and the layer control hides and
+	// shows them.
+	run(t, ctx, "patrols loaded", chromedp.Poll[string](`(m => m.restrictions && m.tracks)(document.getElementById("map").dataset)`))
+	var fc struct {
+		Features []struct {
+			Properties struct {
+				Kind        string `json:"kind"`
+				Team        string `json:"team"`
+				Observation string `json:"observation"`
+			} `json:"properties"`
+		} `json:"features"`
+	}
+	d.getJSON(t, "/v1/patrols.geojson", &fc)
+	kinds := map[string]int{}
+	var restricted string
+	for _, f := range fc.Features {
+		kinds[f.Properties.Kind]++
+		if f.Properties.Kind == "restriction" {
+			restricted = f.Properties.Team
+		}
+	}
+	patrols := run(t, ctx, "patrol layers", chromedp.Evaluate[[]int](`(() => { const m = document.getElementById("map").dataset;
+		return [+m.tracks, +m.plans + +m.cameras, +m.restrictions, document.querySelectorAll("#map .leaflet-marker-icon.restriction").length,
+			document.querySelectorAll("#map path.track").length, document.querySelectorAll("#restrictions tbody tr").length]; })()`))
+	if kinds["restriction"] == 0 || patrols[0] != kinds["track"] || patrols[1] != kinds["plan"] || patrols[2] != kinds["restriction"] ||
+		patrols[3] != kinds["restriction"] || patrols[4] != kinds["track"] || patrols[5] != kinds["restriction"] {
+		t.Errorf("tracks, plans, restrictions, restriction markers, track paths and table rows %v; the API's features %v", patrols, kinds)
+	}
+	rowShown := run(t, ctx, "restriction row", chromedp.Evaluate[bool](`(r => r.getBoundingClientRect().height > 0 && getComputedStyle(r).visibility === "visible")(document.querySelector("#restrictions tbody tr"))`))
+	if !rowShown {
+		t.Error("the table's restriction rows are not shown")
+	}
+	layer := func(name string) string {
+		t.Helper()
+		i := run(t, ctx, "layer "+name, chromedp.Evaluate[int](`[...document.querySelectorAll(".leaflet-control-layers-overlays label")].findIndex(l => l.textContent.trim() === `+strconv.Quote(name)+`)`))
+		if i < 0 {
+			t.Fatalf("the layer control has no %q", name)
+		}
+		return fmt.Sprintf(".leaflet-control-layers-overlays label:nth-child(%d) input", i+1)
+	}
+	visible := func(sel string) int {
+		t.Helper()
+		return run(t, ctx, "count "+sel, chromedp.Evaluate[int](`[...document.querySelectorAll(`+strconv.Quote(sel)+`)].filter(e => e.getBoundingClientRect().width > 0).length`))
+	}
+	restrictionsBox, tracksBox := layer("Restrictions of movement"), layer("Patrol tracks")
+	do(t, ctx, "hide the restrictions", chromedp.Click(chromedp.CSS(restrictionsBox)))
+	if n := visible("#map .leaflet-marker-icon.restriction"); n != 0 {
+		t.Errorf("%d restriction markers after hiding their layer", n)
+	}
+	do(t, ctx, "show the restrictions", chromedp.Click(chromedp.CSS(restrictionsBox)))
+	if n := visible("#map .leaflet-marker-icon.restriction"); n != kinds["restriction"] {
+		t.Errorf("%d restriction markers after showing their layer, want %d", n, kinds["restriction"])
+	}
+	do(t, ctx, "hide the tracks", chromedp.Click(chromedp.CSS(tracksBox)))
+	if n := visible("#map path.track"); n != 0 {
+		t.Errorf("%d tracks after hiding their layer", n)
+	}
+	do(t, ctx, "show the tracks", chromedp.Click(chromedp.CSS(tracksBox)))
+	if n := run(t, ctx, "tracks", chromedp.Evaluate[int](`document.querySelectorAll("#map path.track").length`)); n != kinds["track"] {
+		t.Errorf("%d tracks after showing their layer, want %d", n, kinds["track"])
+	}
+	// A restriction's marker says who stopped which patrol, in words.
+	rtitle := run(t, ctx, "restriction title", chromedp.Evaluate[string](`document.querySelector("#map .leaflet-marker-icon.restriction").title`))
+	if !strings.HasPrefix(rtitle, "Patrol of "+restricted+" stopped: ") || !strings.Contains(rtitle, " min, ") {
+		t.Errorf("a restriction marker is titled %q", rtitle)
+	}
+	run(t, ctx, "open a restriction", chromedp.Evaluate[bool](`(m => { m.click(); return true; })(document.querySelector("#map .leaflet-marker-icon.restriction"))`))
+	popup := run(t, ctx, "restriction popup", chromedp.Poll[string](`(p => p && p.textContent)(document.querySelector(".leaflet-popup-content"))`))
+	if !strings.Contains(popup, "The patrol's report in the log explorer") {
+		t.Errorf("the restriction's popup reads %q", popup)
+	}
+	shootElement(t, ctx, dir, "2b-map-patrols.png", "#map")
 
 	// A filter: verified incidents only.
 	do(t, ctx, "choose a level", chromedp.SetValue(chromedp.ID("f-level"), "verified"))

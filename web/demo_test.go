@@ -40,9 +40,9 @@ import (
 )
 
 // demo is a running node with the engine, fed the generated SYNTHETIC
-// scenario and the 2025 framework agreement the way `guarantor demo` feeds
-// them (signed entries through intake, fusion by the engine, a few analyst
-// verifications), served by the JSON API with the web pages mounted
+// scenario, the 2025 framework agreement and SYNTHETIC patrols the way
+// `guarantor demo` feeds them (signed entries through intake, fusion by
+// the engine, a few analyst verifications), served by the JSON API with the web pages mounted
 // through WithUI on a real listener.
 type demo struct {
 	node *node.Node
@@ -196,6 +196,9 @@ func newDemo(tb testing.TB, days int) *demo {
 	verifier := testkeys.New(tb, "verifier.demo")
 	submit(keyEntry(verifier, "verifier"))
 	logExchange(tb, submit, keyOf["party:RU"], keyOf["party:UA"], verifier)
+
+	// SYNTHETIC patrols, from before the scenario to its last day.
+	logPatrols(tb, submitAll, &doc, monKeys, demoStart, days)
 
 	// The scenario's observations, then the engine's incidents.
 	var obs [][]byte
@@ -402,6 +405,7 @@ func TestMountedBesideTheAPI(t *testing.T) {
 	})
 	t.Run("explorer", func(t *testing.T) { checkExplorer(t, d) })
 	t.Run("exchange", func(t *testing.T) { checkExchange(t, d) })
+	t.Run("patrols", func(t *testing.T) { checkPatrols(t, d) })
 }
 
 // checkReports: each day's report counts what the API selects with the

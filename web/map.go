@@ -60,6 +60,17 @@ type mapData struct {
 	Rows                        []incidentRow // newest first
 	Truncated                   bool
 	I18N                        string // JSON strings for map.js
+	// PatrolsURL, PatrolsJSONURL and RestrictionsCSVURL are the API's
+	// patrols of the filter's dates (its category and level do not apply
+	// to them): the map reads the first.
+	PatrolsURL, PatrolsJSONURL, RestrictionsCSVURL string
+	// Patrols and PatrolReports count the plans and reports selected;
+	// Restrictions lists their restrictions, newest first, at most
+	// MaxTableRows of RestrictionsTotal.
+	Patrols, PatrolReports int
+	Restrictions           []restrictionRow
+	RestrictionsTotal      int
+	Outcomes               []string // the tracks' outcomes, for the legend
 }
 
 // handleMap serves GET /map: the filter form, the map (drawn by map.js
@@ -115,6 +126,32 @@ func (h *handler) handleMap(w http.ResponseWriter, r *http.Request) {
 	slices.Reverse(ring)
 	d.Rows = ring
 	d.ByLevel = countLevels(byLevel)
+
+	// The patrols of the same dates, as GET /v1/patrols selects them.
+	pq := url.Values{}
+	for k, v := range map[string]string{"from": d.Filter.From, "to": d.Filter.To} {
+		if v != "" {
+			pq.Set(k, v)
+		}
+	}
+	pquery := pq.Encode()
+	if pquery != "" {
+		pquery = "?" + pquery
+	}
+	d.PatrolsURL, d.PatrolsJSONURL, d.RestrictionsCSVURL = "/v1/patrols.geojson"+pquery, "/v1/patrols"+pquery, "/v1/patrols/restrictions.csv"+pquery
+	ps, err := h.loadPatrols(r.Context(), node.PatrolFilter{From: f.From, To: f.To})
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	d.Patrols = len(ps)
+	for _, p := range ps {
+		d.PatrolReports += len(p.Reports)
+	}
+	d.Restrictions = restrictionRows(ps)
+	d.RestrictionsTotal = len(d.Restrictions)
+	d.Restrictions = d.Restrictions[:min(len(d.Restrictions), MaxTableRows)]
+	d.Outcomes = []string{entry.PatrolCompleted, entry.PatrolPartial, entry.PatrolRestricted, entry.PatrolCancelled}
 	h.render(w, r, http.StatusOK, "map", d)
 }
 
@@ -164,6 +201,15 @@ func mapStrings(lang string) string {
 		m["category."+c] = name(lang, "category", c)
 	}
 	for _, k := range []string{"js.incident", "js.incidents", "js.cluster", "js.layer.incidents", "js.layer.zones", "js.layer.lines", "js.details", "js.load.error", "js.members", "js.centroid"} {
+		put(k)
+	}
+	for _, k := range []string{"js.layer.tracks", "js.layer.plans", "js.layer.cameras", "js.layer.restrictions", "js.track", "js.plan", "js.camera", "js.restriction", "js.minutes", "js.party", "js.report"} {
+		put(k)
+	}
+	for _, k := range restrictionBy {
+		put(k)
+	}
+	for _, k := range outcomes {
 		put(k)
 	}
 	b, _ := json.Marshal(m)

@@ -68,6 +68,9 @@ type Report struct {
 	// NewObligations lists the obligations opened on the day, with their
 	// status now.
 	NewObligations []ObligationSummary `json:"new_obligations"`
+	// Patrols is what the mission's patrols did on the day, how freely
+	// they moved, and how much of the patrol areas and lines they saw.
+	Patrols PatrolDay `json:"patrols"`
 	// Trend is the number of incidents on each of the TrendDays days
 	// ending with this one, counted as Incidents is.
 	Trend []DayCount  `json:"trend"`
@@ -151,7 +154,8 @@ type ProofBundle struct {
 	// extends this one (guarantor verify --state proves it).
 	Replay string `json:"replay"`
 	// Queries are the API requests that return the incidents, by
-	// category, this report counts.
+	// category, this report counts, then the day's patrols and the
+	// coverage of each agreement's patrol areas and lines.
 	Queries []string `json:"queries"`
 }
 
@@ -166,13 +170,19 @@ type CheckpointRef struct {
 
 // ReportCSVColumns are the columns of GET /reports/{day}.csv, one row
 // per figure: measure is incidents, explosions, explosion_incidents,
-// movement_restrictions, outside_zones, determinations, limit_breaches or
-// obligations_opened (explosions is the sum of the counts, every other
-// measure a number of incidents, determinations or obligations);
-// agreement, zone, category, level and trigger narrow it where they are
-// set. Each row carries the entries read and the checkpoint the report was
-// computed at.
-var ReportCSVColumns = []string{"day", "measure", "agreement", "zone", "category", "level", "trigger", "value", "entries", "checkpoint_size", "checkpoint_root"}
+// movement_restrictions, outside_zones, determinations, limit_breaches,
+// obligations_opened, the patrols' patrols_planned, patrols_completed,
+// patrols_partial, patrols_cancelled, patrols_restricted and
+// patrols_unreported, patrol_restrictions and patrol_restriction_minutes,
+// camera_outage_hours, and per patrol area or line patrol_coverage_share
+// and patrol_stale_share (from 0 to 1) and patrol_restrictions
+// (explosions is the sum of the counts, every other measure without a
+// unit in its name a number of incidents, determinations, obligations,
+// patrols or restrictions); agreement, zone, category, level, trigger,
+// party and by (who stopped a patrol) narrow it where they are set, and a
+// party of "(none)" counts the restrictions that name no party. Each row
+// carries the entries read and the checkpoint the report was computed at.
+var ReportCSVColumns = []string{"day", "measure", "agreement", "zone", "category", "level", "trigger", "party", "by", "value", "entries", "checkpoint_size", "checkpoint_root"}
 
 // dayName is the form of a day in a report's URL.
 var dayName = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
@@ -301,6 +311,25 @@ func (h *handler) buildReport(ctx context.Context, from time.Time, server string
 	if err != nil {
 		return nil, nil, err
 	}
+	// The patrols' figures, mostly geometry, are computed while the
+	// incidents, determinations and obligations are read.
+	type patrolResult struct {
+		pd  PatrolDay
+		err error
+	}
+	patrols := make(chan patrolResult, 1)
+	go func() {
+		pd, err := h.patrolDay(ctx, rows, inForce, from, to, server)
+		patrols <- patrolResult{pd, err}
+	}()
+	waited := false
+	defer func() {
+		// On an early return, wait for it all the same, so that nothing
+		// outlives the request.
+		if !waited {
+			<-patrols
+		}
+	}()
 	type zoneKey struct{ agreement, zone string }
 	zoneCats := map[zoneKey]map[string]int{}
 	for _, c := range inForce {
@@ -404,6 +433,13 @@ func (h *handler) buildReport(ctx context.Context, from time.Time, server string
 		return nil, nil, err
 	}
 
+	pr := <-patrols
+	waited = true
+	if pr.err != nil {
+		return nil, nil, pr.err
+	}
+	rep.Patrols = pr.pd
+
 	// What was read is covered by a checkpoint when the projection, read
 	// after the figures, holds no more entries than the checkpoint, read
 	// last: the projection only grows, and only with logged entries.
@@ -421,6 +457,10 @@ func (h *handler) buildReport(ctx context.Context, from time.Time, server string
 	for _, c := range rep.ByCategory {
 		q.Set("category", c.Category)
 		rep.Proof.Queries = append(rep.Proof.Queries, server+"/v1/incidents?"+q.Encode()+"&limit=10000")
+	}
+	rep.Proof.Queries = append(rep.Proof.Queries, rep.Patrols.Query)
+	for _, a := range rep.Patrols.Coverage {
+		rep.Proof.Queries = append(rep.Proof.Queries, a.Query)
 	}
 	return rep, cp, nil
 }
@@ -544,7 +584,7 @@ func reportCSV(rep *Report) ([]byte, error) {
 	}
 	entries := strconv.FormatUint(rep.Proof.Entries, 10)
 	row := func(measure, agreement, zone, category, level, trigger string, value int64) {
-		_ = cw.Write([]string{rep.Day, measure, agreement, zone, category, level, trigger, strconv.FormatInt(value, 10), entries, size, root})
+		_ = cw.Write([]string{rep.Day, measure, agreement, zone, category, level, trigger, "", "", strconv.FormatInt(value, 10), entries, size, root})
 	}
 	_ = cw.Write(ReportCSVColumns)
 	row("incidents", "", "", "", "", "", int64(rep.Incidents))
@@ -570,6 +610,38 @@ func reportCSV(rep *Report) ([]byte, error) {
 	}
 	row("limit_breaches", "", "", "", "", "", int64(rep.LimitBreaches))
 	row("obligations_opened", "", "", "", "", "", int64(len(rep.NewObligations)))
+
+	p := &rep.Patrols
+	patrolRow := func(measure, agreement, zone, party, by string, value float64) {
+		_ = cw.Write([]string{rep.Day, measure, agreement, zone, "", "", "", party, by, strconv.FormatFloat(value, 'f', -1, 64), entries, size, root})
+	}
+	for _, f := range []struct {
+		measure string
+		n       int
+	}{{"patrols_planned", p.Planned}, {"patrols_completed", p.Completed}, {"patrols_partial", p.Partial}, {"patrols_cancelled", p.Cancelled},
+		{"patrols_restricted", p.Restricted}, {"patrols_unreported", p.Unreported}} {
+		patrolRow(f.measure, "", "", "", "", float64(f.n))
+	}
+	r := &p.Restrictions
+	patrolRow("patrol_restrictions", "", "", "", "", float64(r.Total))
+	patrolRow("patrol_restriction_minutes", "", "", "", "", r.DurationMin)
+	for _, c := range r.ByParty {
+		party := cmp.Or(c.Key, "(none)")
+		patrolRow("patrol_restrictions", "", "", party, "", float64(c.Count))
+		patrolRow("patrol_restriction_minutes", "", "", party, "", c.DurationMin)
+	}
+	for _, c := range r.ByWhom {
+		patrolRow("patrol_restrictions", "", "", "", c.Key, float64(c.Count))
+		patrolRow("patrol_restriction_minutes", "", "", "", c.Key, c.DurationMin)
+	}
+	patrolRow("camera_outage_hours", "", "", "", "", p.OutageHours)
+	for _, a := range p.Coverage {
+		for _, z := range a.Zones {
+			patrolRow("patrol_coverage_share", a.Agreement, z.Zone, "", "", z.Share)
+			patrolRow("patrol_stale_share", a.Agreement, z.Zone, "", "", z.StaleShare)
+			patrolRow("patrol_restrictions", a.Agreement, z.Zone, "", "", float64(z.Restrictions))
+		}
+	}
 	cw.Flush()
 	return buf.Bytes(), cw.Error()
 }

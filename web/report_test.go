@@ -124,7 +124,9 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("replay command %q", p.Replay)
 	}
 	if want := []string{"http://example.com/v1/incidents?from=2026-01-07&to=2026-01-08&limit=10000",
-		"http://example.com/v1/incidents?category=drone_strike&from=2026-01-07&to=2026-01-08&limit=10000"}; !slices.Equal(p.Queries, want) {
+		"http://example.com/v1/incidents?category=drone_strike&from=2026-01-07&to=2026-01-08&limit=10000",
+		"http://example.com/v1/patrols?from=2026-01-07&to=2026-01-08",
+		"http://example.com/v1/patrols/coverage?agreement=fw&from=2026-01-07&to=2026-01-08"}; !slices.Equal(p.Queries, want) {
 		t.Errorf("queries %q", p.Queries)
 	}
 }
@@ -244,25 +246,31 @@ func TestReportCSV(t *testing.T) {
 	if !slices.Equal(rows[0], web.ReportCSVColumns) {
 		t.Fatalf("header %v", rows[0])
 	}
+	// The key is the measure and the columns that narrow it, up to value.
+	value := slices.Index(web.ReportCSVColumns, "value")
 	got := map[string]string{}
 	for _, r := range rows[1:] {
-		if len(r) != len(web.ReportCSVColumns) || r[0] != "2026-01-07" || r[8] != "14" || r[9] != "42" || r[10] != "q1w2e3r4t5y6u7i8o9p0q1w2e3r4t5y6u7i8o9p0abc=" {
+		if len(r) != len(web.ReportCSVColumns) || r[0] != "2026-01-07" || r[value+1] != "14" || r[value+2] != "42" || r[value+3] != "q1w2e3r4t5y6u7i8o9p0q1w2e3r4t5y6u7i8o9p0abc=" {
 			t.Errorf("row %v", r)
 		}
-		got[strings.Join(r[1:7], "|")] = r[7]
+		key := strings.Join(r[1:value], "|")
+		if _, dup := got[key]; dup {
+			t.Errorf("two rows for %s", key)
+		}
+		got[key] = r[value]
 	}
 	for key, want := range map[string]string{
-		"incidents|||||":                   "1",
-		"incidents|||drone_strike||":       "1",
-		"incidents||||verified|":           "1",
-		"incidents|fw|east|||":             "1",
-		"incidents|fw|east|drone_strike||": "1",
-		"outside_zones|||||":               "0",
-		"explosions|||||":                  "1",
-		"movement_restrictions|||||":       "0",
-		"determinations|||||":              "2",
-		"limit_breaches|||||":              "1",
-		"obligations_opened|||||":          "3",
+		"incidents|||||||":                   "1",
+		"incidents|||drone_strike||||":       "1",
+		"incidents||||verified|||":           "1",
+		"incidents|fw|east|||||":             "1",
+		"incidents|fw|east|drone_strike||||": "1",
+		"outside_zones|||||||":               "0",
+		"explosions|||||||":                  "1",
+		"movement_restrictions|||||||":       "0",
+		"determinations|||||||":              "2",
+		"limit_breaches|||||||":              "1",
+		"obligations_opened|||||||":          "3",
 	} {
 		if got[key] != want {
 			t.Errorf("%s = %q, want %q", key, got[key], want)
@@ -271,7 +279,7 @@ func TestReportCSV(t *testing.T) {
 	var triggers []string
 	for _, r := range rows[1:] {
 		if r[1] == "determinations" && r[6] != "" {
-			triggers = append(triggers, r[6]+"="+r[7])
+			triggers = append(triggers, r[6]+"="+r[value])
 		}
 	}
 	if fmt.Sprint(triggers) != "[t=1 u=1]" {

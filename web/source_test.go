@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
@@ -29,6 +30,7 @@ type memSource struct {
 	sanctions      []node.SanctionRow
 	coverage       map[string]node.CoverageRow // by agreement id
 	exchange       []node.Record               // exchange entries, in log order
+	patrols        []node.Record               // patrol plans and reports, in log order
 	err            error
 }
 
@@ -181,6 +183,33 @@ func (m *memSource) ExchangeEntries(_ context.Context, exchange string, fn func(
 			x = b.Exchange
 		}
 		if exchange != "" && x != exchange {
+			continue
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PatrolEntries selects as the SQLite store does: on kind, id and plan,
+// and a plan's window or a report's span overlapping [From, To) (ending
+// at From included).
+func (m *memSource) PatrolEntries(_ context.Context, f node.PatrolFilter, fn func(node.Record) error) error {
+	if m.err != nil {
+		return m.err
+	}
+	for _, rec := range m.patrols {
+		var id, plan string
+		var from, to time.Time
+		switch b := rec.Body.(type) {
+		case *entry.PatrolPlan:
+			id, plan, from, to = b.ID, b.ID, b.From, b.To
+		case *entry.PatrolReport:
+			id, plan, from, to = b.ID, b.Plan, b.Start, b.End
+		}
+		if f.Kind != "" && rec.Kind != f.Kind || f.ID != "" && id != f.ID || f.Plan != "" && plan != f.Plan ||
+			!f.From.IsZero() && to.Before(f.From) || !f.To.IsZero() && !from.Before(f.To) {
 			continue
 		}
 		if err := fn(rec); err != nil {

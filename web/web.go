@@ -1,12 +1,16 @@
 // Package web serves guarantor's public web pages: the home page with the
 // log's state and the counts that matter, a map of incidents with the
-// agreements' zones and lines, one page per incident with every revision,
-// member observation and verification linked to its log entry, a daily
-// report (HTML, JSON and CSV, each with its proof bundle), the guarantor
-// board (open obligations, fulfilment records, sanctions, coalition
-// coverage, the progress of prisoner exchanges), one page per prisoner
-// exchange (counts and commitments' roots only, as the log holds no
-// identity) and a log explorer (any entry with its inclusion proof).
+// agreements' zones and lines and the monitoring mission's patrols
+// (planned routes, tracks by outcome, cameras' fields of view, and a
+// table of the places patrols were stopped), one page per incident with
+// every revision, member observation and verification linked to its log
+// entry, a daily report (HTML, JSON and CSV, each with its proof bundle,
+// including the day's patrols, restrictions of movement, camera outages
+// and the coverage of the patrol areas and lines), the guarantor board
+// (open obligations, fulfilment records, the mission's access, sanctions,
+// coalition coverage, the progress of prisoner exchanges), one page per
+// prisoner exchange (counts and commitments' roots only, as the log holds
+// no identity) and a log explorer (any entry with its inclusion proof).
 //
 // The pages are in English, Ukrainian or Russian (see New). They are
 // rendered on the server with html/template and read without JavaScript;
@@ -83,6 +87,11 @@ type Source interface {
 	// *entry.ExchangeConfirmation) in log order, streaming; exchange ""
 	// visits every exchange's.
 	ExchangeEntries(ctx context.Context, exchange string, fn func(node.Record) error) error
+	// PatrolEntries calls fn with every accepted patrol plan and report f
+	// selects (Record.Body is an *entry.PatrolPlan or *entry.PatrolReport:
+	// a plan whose window, or a report whose span, overlaps f's period)
+	// in log order, streaming.
+	PatrolEntries(ctx context.Context, f node.PatrolFilter, fn func(node.Record) error) error
 }
 
 var _ Source = node.Store(nil)
@@ -258,6 +267,9 @@ func funcs(lang string, static *assets) template.FuncMap {
 		// count writes a count of people or things as num does.
 		"count": func(n int) string { return formatNumber(float64(n)) },
 		"pct":   percent,
+		// by names who stopped a patrol; outcome a patrol's outcome.
+		"by":      func(v string) string { return restrictedBy(lang, v) },
+		"outcome": func(v string) string { return outcomeName(lang, v) },
 		// statuses is an exchange list's breakdown by status, in order.
 		"statuses": statuses,
 		// zoneCount is a zone's count of incidents of one category.

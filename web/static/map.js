@@ -1,6 +1,8 @@
 // guarantor's map: draws the embedded Natural Earth base map, the
-// incidents of /v1/incidents.geojson (grouped on a grid at low zoom), and
-// the zones and lines of the logged agreements. Everything it loads comes
+// incidents of /v1/incidents.geojson (grouped on a grid at low zoom), the
+// zones and lines of the logged agreements, and the mission's patrols of
+// /v1/patrols.geojson (planned routes, cameras' fields of view, tracks by
+// outcome, restrictions of movement). Everything it loads comes
 // from the same server. Without it the page still lists every incident.
 (function () {
   'use strict';
@@ -206,10 +208,91 @@
     });
   }).catch(function () { say(t('js.load.error', el.dataset.agreements)); });
 
+  // The patrols of the filter's dates, from /v1/patrols.geojson: planned
+  // routes and areas (dashed, under the rest), cameras' fields of view,
+  // tracks by outcome (each with its own dash as well as its colour, as
+  // the legend shows), and a square marker where a patrol was stopped.
+  var TRACK = {
+    completed: { color: '#1d6b32', weight: 4 },
+    partial: { color: '#7a4e00', weight: 4, dashArray: '10 6' },
+    restricted: { color: '#b3261e', weight: 5, dashArray: '1 8', lineCap: 'round' },
+    cancelled: { color: '#4a4a4a', weight: 3, dashArray: '8 4 2 4' }
+  };
+  var plans = L.featureGroup().addTo(map);
+  var cameras = L.featureGroup().addTo(map);
+  var tracks = L.featureGroup().addTo(map);
+  var restrictions = L.layerGroup().addTo(map);
+
+  function when(s) {
+    return String(s || '').slice(0, 16).replace('T', ' ') + ' UTC';
+  }
+  function restrictionMarker(f) {
+    var pr = f.properties || {};
+    var c = f.geometry.coordinates;
+    var by = T['restriction.by.' + pr.by] || String(pr.by);
+    var title = t('js.restriction', String(pr.team)) + ': ' + by + (pr.party ? ' (' + pr.party + ')' : '') +
+      ', ' + t('js.minutes', Number(pr.duration_min) || 0) + ', ' + when(pr.at);
+    var m = L.marker([c[1], c[0]], {
+      icon: L.divIcon({ className: 'restriction', iconSize: [18, 18] }),
+      title: title, alt: title, keyboard: true, riseOnHover: true, zIndexOffset: 1000
+    });
+    var box = document.createElement('div');
+    box.appendChild(text('strong', t('js.restriction', String(pr.team))));
+    box.appendChild(document.createElement('br'));
+    box.appendChild(text('span', by + ' · ' + t('js.minutes', Number(pr.duration_min) || 0)));
+    if (pr.party) {
+      box.appendChild(document.createElement('br'));
+      box.appendChild(text('span', t('js.party', String(pr.party))));
+    }
+    box.appendChild(document.createElement('br'));
+    box.appendChild(text('span', when(pr.at)));
+    box.appendChild(document.createElement('br'));
+    var a = text('a', t('js.report'));
+    a.href = '/explorer/entries/' + encodeURIComponent(pr.index);
+    box.appendChild(a);
+    m.bindPopup(box);
+    return m;
+  }
+  if (el.dataset.patrols) {
+    getJSON(el.dataset.patrols).then(function (fc) {
+      (fc.features || []).forEach(function (f) {
+        var pr = f.properties || {};
+        if (!f.geometry) {
+          return;
+        }
+        if (pr.kind === 'restriction' && f.geometry.type === 'Point') {
+          restrictionMarker(f).addTo(restrictions);
+        } else if (pr.kind === 'track') {
+          var st = TRACK[pr.outcome] || TRACK.completed;
+          L.geoJSON(f.geometry, {
+            style: { color: st.color, weight: st.weight, dashArray: st.dashArray || null, lineCap: st.lineCap || 'butt', opacity: 0.95, className: 'track track-' + (TRACK[pr.outcome] ? pr.outcome : 'other') }
+          }).bindTooltip(tooltip(t('js.track', String(pr.team)) + ': ' + (T['outcome.' + pr.outcome] || String(pr.outcome)) + ', ' + when(pr.start)), { sticky: true }).addTo(tracks);
+        } else if (pr.kind === 'plan' && pr.means === 'camera') {
+          L.geoJSON(f.geometry, {
+            style: { color: '#5b1a8c', weight: 2, fillColor: '#5b1a8c', fillOpacity: 0.15, className: 'camera' }
+          }).bindTooltip(tooltip(t('js.camera', String(pr.team)) + ', ' + when(pr.from) + ' – ' + when(pr.to)), { sticky: true }).addTo(cameras);
+        } else if (pr.kind === 'plan') {
+          L.geoJSON(f.geometry, {
+            style: { color: '#6b6b6b', weight: 2, dashArray: '4 6', fillOpacity: 0.04, className: 'plan' }
+          }).bindTooltip(tooltip(t('js.plan', String(pr.team)) + ', ' + when(pr.from) + ' – ' + when(pr.to)), { sticky: true }).addTo(plans);
+        }
+      });
+      plans.bringToBack();
+      el.dataset.tracks = String(tracks.getLayers().length);
+      el.dataset.plans = String(plans.getLayers().length);
+      el.dataset.cameras = String(cameras.getLayers().length);
+      el.dataset.restrictions = String(restrictions.getLayers().length);
+    }).catch(function () { say(t('js.load.error', el.dataset.patrols)); });
+  }
+
   var overlays = {};
   overlays[t('js.layer.incidents')] = incidents;
   overlays[t('js.layer.zones')] = zones;
   overlays[t('js.layer.lines')] = lines;
+  overlays[t('js.layer.tracks')] = tracks;
+  overlays[t('js.layer.plans')] = plans;
+  overlays[t('js.layer.cameras')] = cameras;
+  overlays[t('js.layer.restrictions')] = restrictions;
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
 
