@@ -38,6 +38,7 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/internal/atomicfile"
 	"github.com/guarantor/guarantor/registry"
+	"github.com/guarantor/guarantor/witness"
 	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
@@ -85,6 +86,14 @@ type Config struct {
 
 	// Progress, if set, is called as entries are checked.
 	Progress func(done, total uint64)
+
+	// WitnessPolicy, if set, requires the audited checkpoint to carry
+	// cosignatures meeting it. Optional. Default: none required.
+	WitnessPolicy *witness.Policy
+
+	// Peers are other views of the log (checkpoints from other servers or
+	// files); a split view with any of them fails the audit. Optional.
+	Peers []Peer
 }
 
 // State is what the auditor remembers between runs, kept as JSON in
@@ -241,6 +250,11 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	cp, _, _, err := log.ParseCheckpoint(cpRaw, logV.Name(), logV)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint signature does not verify with log key %s: %w", logVKey, err)
+	}
+
+	// 1b. Witness cosignatures and other views of the log.
+	if err := checkWitnessed(ctx, cfg, logV, cpRaw, cp, f.ReadTile); err != nil {
+		return nil, err
 	}
 
 	// 2. The log only grew since last time.

@@ -42,6 +42,7 @@ var commands = map[string]command{
 	"field":    {"offline field kit: field sign --key KEY --spool DIR --body JSON; field sync --server URL --spool DIR", runField},
 	"demo":     {"run a demo: a temporary log, generated observations, a server and a verify command", runDemo},
 	"loadgen":  {"measure a server: loadgen --server URL --data DIR --n N --concurrency C", runLoadgen},
+	"witness":  {"run a C2SP tlog-witness: witness --data DIR --addr ADDR (--log ORIGIN=VKEY ... | --guarantor DATA); prints its policy line", runWitness},
 	"exchange": {"prisoner exchange: exchange upload --server URL --key PARTY.key --exchange ID --list held|claimed PEOPLE.json; exchange progress --server URL --exchange ID; exchange check --server URL --exchange ID --opening FILE --family NAME ...", runExchange},
 }
 

@@ -60,6 +60,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	af := addAuditFlags(fs)
 	state := fs.String("state", "", "file keeping the last verified checkpoint, to prove the log only grew")
 	noReplay := fs.Bool("no-replay", false, "skip re-running the engine over the log")
+	wf := addWitnessFlags(fs)
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
@@ -68,6 +69,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg.StatePath, cfg.NoReplay = *state, *noReplay
+	if err := wf.apply(ctx, &cfg); err != nil {
+		return err
+	}
 	rep, err := audit.Verify(ctx, cfg)
 	if err != nil {
 		printDivergence(e, err)
