@@ -83,7 +83,8 @@ var partyName = regexp.MustCompile(`^party:[A-Za-z0-9_-]{1,32}$`)
 // from and to (the incident's span overlaps [from, to)), bbox (on the
 // centroid), category, level, party, status (open, merged or all; default
 // open) and limit (default DefaultIncidentLimit, at most
-// MaxIncidentLimit).
+// MaxIncidentLimit). The zone filter, which needs the log's agreements,
+// is read by parseZoneFilter.
 func parseIncidentFilter(r *http.Request, defLimit, maxLimit int) (node.IncidentFilter, error) {
 	var f node.IncidentFilter
 	q := r.URL.Query()
@@ -238,6 +239,8 @@ func nonNil(s []string) []string {
 
 // streamIncidents answers with the incidents the query selects (all of
 // them for an export, else at most the list limit), as streamRows does.
+// With zone and agreement, only the incidents whose centroid lies in
+// that zone of the agreement's latest version: limit then counts those.
 func (s *Server) streamIncidents(w http.ResponseWriter, r *http.Request, export bool, contentType, filename string,
 	head func(io.Writer) error, row func(w io.Writer, n int, row node.IncidentRow) error, tail func(io.Writer) error) {
 	defLimit, maxLimit := DefaultIncidentLimit, MaxIncidentLimit
@@ -249,9 +252,81 @@ func (s *Server) streamIncidents(w http.ResponseWriter, r *http.Request, export 
 		s.problem(w, r, err)
 		return
 	}
-	streamRows(s, w, r, contentType, filename, func(ctx context.Context, fn func(node.IncidentRow) error) error {
+	in, err := s.parseZoneFilter(r)
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	query := func(ctx context.Context, fn func(node.IncidentRow) error) error {
 		return s.node.Store().Incidents(ctx, f, fn)
-	}, head, row, tail)
+	}
+	if in != nil {
+		// The store knows no zones: read every incident the other filters
+		// select and keep those in the zone, at most limit of them.
+		limit := f.Limit
+		f.Limit = 0
+		query = func(ctx context.Context, fn func(node.IncidentRow) error) error {
+			n := 0
+			err := s.node.Store().Incidents(ctx, f, func(row node.IncidentRow) error {
+				c := row.Incident.Location.Coordinates
+				if !in(c[0], c[1]) {
+					return nil
+				}
+				if err := fn(row); err != nil {
+					return err
+				}
+				if n++; limit > 0 && n >= limit {
+					return errEnough
+				}
+				return nil
+			})
+			if errors.Is(err, errEnough) {
+				return nil
+			}
+			return err
+		}
+	}
+	streamRows(s, w, r, contentType, filename, query, head, row, tail)
+}
+
+// errEnough stops a stream that has yielded as many rows as asked for.
+var errEnough = errors.New("enough rows")
+
+// parseZoneFilter reads zone and agreement, which go together: it returns
+// nil when neither is given, else whether a point (lon, lat) lies in that
+// zone of the agreement's latest version, compiled once. A missing half,
+// an unknown agreement or a zone the agreement does not define is an
+// invalid-input error naming the field.
+func (s *Server) parseZoneFilter(r *http.Request) (func(lon, lat float64) bool, error) {
+	q := r.URL.Query()
+	zone, id := q.Get("zone"), q.Get("agreement")
+	switch {
+	case zone == "" && id == "":
+		return nil, nil
+	case id == "":
+		return nil, guarantor.Errorf(guarantor.EInvalid, "agreement", "zone=%q needs the agreement that defines it, as agreement=ID", zone)
+	case zone == "":
+		return nil, guarantor.Errorf(guarantor.EInvalid, "zone", "agreement=%q filters nothing without zone=ID, one of its zones", id)
+	}
+	c, err := s.node.LatestAgreement(r.Context(), id)
+	var ge *guarantor.Error
+	switch {
+	case errors.As(err, &ge) && ge.Field == "/agreement": // not logged
+		return nil, guarantor.Errorf(guarantor.EInvalid, "agreement", "agreement=%q: no such agreement is logged", id)
+	case err != nil:
+		return nil, err
+	}
+	ids := make([]string, 0, len(c.Doc.Zones))
+	for _, z := range c.Doc.Zones {
+		if z.ID == zone {
+			return func(lon, lat float64) bool { return c.InZone(lon, lat, zone) }, nil
+		}
+		ids = append(ids, z.ID)
+	}
+	if len(ids) == 0 {
+		return nil, guarantor.Errorf(guarantor.EInvalid, "zone", "zone=%q: agreement %s (version %d) defines no zone", zone, id, c.Doc.Version)
+	}
+	return nil, guarantor.Errorf(guarantor.EInvalid, "zone", "zone=%q is not a zone of agreement %s (version %d): %s", zone, id, c.Doc.Version, strings.Join(ids, ", "))
 }
 
 // streamRows answers with the rows query yields: head, then row for each

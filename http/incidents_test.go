@@ -483,3 +483,94 @@ func TestEngineKindsRefused(t *testing.T) {
 		t.Fatalf("node.Submit(incident) = %v", err)
 	}
 }
+
+// TestIncidentZoneFilter: zone and agreement keep the incidents whose
+// centroid lies in that zone of the agreement's latest version, in the
+// list and both exports alike, with limit counting those incidents.
+func TestIncidentZoneFilter(t *testing.T) {
+	e := newAgreementEnv(t)
+	s := buildScenario(t, e.incidentEnv)
+	// Version 1's zone sz holds A and C (merged into A), not B.
+	e.agree(fmt.Sprintf(testAgreement, 1, "Test"), e.ua, e.ru, e.uk, e.fr)
+
+	// ids returns the incident ids of the list, the CSV and the GeoJSON
+	// for q, failing unless the three agree.
+	ids := func(q string) []uint64 {
+		t.Helper()
+		r, b := e.get("/v1/incidents" + q)
+		var l incidentList
+		if r.StatusCode != 200 || json.Unmarshal(b, &l) != nil {
+			t.Fatalf("/v1/incidents%s: %s %s", q, r.Status, b)
+		}
+		list := []uint64{}
+		for _, in := range l.Incidents {
+			list = append(list, in.ID)
+		}
+		r, b = e.get("/v1/incidents.csv" + q)
+		recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if r.StatusCode != 200 || err != nil || len(recs) == 0 {
+			t.Fatalf("/v1/incidents.csv%s: %s %v %s", q, r.Status, err, b)
+		}
+		fromCSV := []uint64{}
+		for _, rec := range recs[1:] {
+			var id uint64
+			fmt.Sscan(rec[0], &id)
+			fromCSV = append(fromCSV, id)
+		}
+		r, b = e.get("/v1/incidents.geojson" + q)
+		var fc struct{ Features []struct{ ID uint64 } }
+		if r.StatusCode != 200 || json.Unmarshal(b, &fc) != nil {
+			t.Fatalf("/v1/incidents.geojson%s: %s %s", q, r.Status, b)
+		}
+		fromGeo := []uint64{}
+		for _, f := range fc.Features {
+			fromGeo = append(fromGeo, f.ID)
+		}
+		if !slices.Equal(list, fromCSV) || !slices.Equal(list, fromGeo) {
+			t.Errorf("%s: list %v, csv %v, geojson %v; want the same", q, list, fromCSV, fromGeo)
+		}
+		return list
+	}
+	for q, want := range map[string][]uint64{
+		"?zone=sz&agreement=test":                               {s.a},
+		"?agreement=test&zone=sz&status=all":                    {s.a, s.c},
+		"?zone=sz&agreement=test&status=merged":                 {s.c},
+		"?zone=sz&agreement=test&category=mine":                 {},
+		"?zone=sz&agreement=test&party=party:RU":                {},
+		"?zone=sz&agreement=test&status=all&limit=1":            {s.a},
+		"?zone=sz&agreement=test&status=all&limit=2":            {s.a, s.c}, // not A and B, then filtered
+		"?zone=sz&agreement=test&from=2025-03-02&to=2025-03-03": {s.a},
+	} {
+		if got := ids(q); !slices.Equal(got, want) {
+			t.Errorf("/v1/incidents%s = %v, want %v", q, got, want)
+		}
+	}
+
+	// Version 2 widens sz to take in B: the latest version counts.
+	v2 := strings.Replace(fmt.Sprintf(testAgreement, 2, "Test, wider"), "[37.9, 47.9], [37.9, 48.1], [37.7, 48.1]", "[40, 47.9], [40, 49], [37.7, 49]", 1)
+	e.agree(v2, e.ua, e.ru, e.uk, e.fr)
+	if got, want := ids("?zone=sz&agreement=test"), []uint64{s.a, s.b}; !slices.Equal(got, want) {
+		t.Errorf("after version 2: %v, want %v", got, want)
+	}
+	if got, want := ids("?zone=sz&agreement=test&party=party:RU"), []uint64{s.b}; !slices.Equal(got, want) {
+		t.Errorf("after version 2, party:RU: %v, want %v", got, want)
+	}
+
+	for _, path := range []string{"/v1/incidents", "/v1/incidents.csv", "/v1/incidents.geojson"} {
+		for q, field := range map[string]string{
+			"?zone=sz":                        "agreement",
+			"?agreement=test":                 "zone",
+			"?zone=sz&agreement=nope":         "agreement",
+			"?zone=north&agreement=test":      "zone",
+			"?zone=%3Cb%3E&agreement=test":    "zone",
+			"?zone=sz&agreement=test&level=x": "level",
+		} {
+			r, b := e.get(path + q)
+			var p ghttp.Problem
+			_ = json.Unmarshal(b, &p)
+			if r.StatusCode != 400 || r.Header.Get("Content-Type") != "application/problem+json" || p.Field != field || p.Code != guarantor.EInvalid {
+				t.Errorf("%s%s: %s field %q (%s); want 400 field %q", path, q, r.Status, p.Field, p.Detail, field)
+			}
+		}
+	}
+}

@@ -337,6 +337,42 @@ func TestBrowser(t *testing.T) {
 	}
 	shoot(t, ctx, dir, "3-map-verified.png")
 
+	// A zone filter: the markers (a group counting as its incidents), the
+	// table and the API agree on the incidents in the zone.
+	options := run(t, ctx, "zones offered", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#f-zone option")].map(o => o.value).filter(v => v)`))
+	zone, inZone := "", 0
+	for _, o := range options {
+		a, z, _ := strings.Cut(o, "/")
+		if n := d.countIncidents(t, url.Values{"zone": {z}, "agreement": {a}}.Encode()); n > 0 && n < open {
+			zone, inZone = o, n
+			break
+		}
+	}
+	if zone == "" {
+		t.Fatalf("no zone of %v holds some incidents but not all", options)
+	}
+	do(t, ctx, "choose a zone", chromedp.SetValue(chromedp.ID("f-level"), ""), chromedp.SetValue(chromedp.ID("f-zone"), zone))
+	navigate(t, ctx, "apply the zone", chromedp.Click(chromedp.ID("f-apply")))
+	if loc := run(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "zone="+url.QueryEscape(zone)) || strings.Contains(loc, "level=verified") {
+		t.Fatalf("after the zone filter the page is %s", loc)
+	}
+	run(t, ctx, "zone map loaded", chromedp.Poll[string](`(m => m.loaded && m.basemap)(document.getElementById("map").dataset)`))
+	counts := run(t, ctx, "zone markers", chromedp.Evaluate[[]int](`(() => {
+		const singles = document.querySelectorAll("#map .leaflet-marker-icon.inc").length;
+		const grouped = [...document.querySelectorAll("#map .leaflet-marker-icon.cluster")].reduce((n, c) => n + +c.textContent, 0);
+		return [singles + grouped, +document.getElementById("incident-count").dataset.count,
+			document.querySelectorAll("table.incidents tbody tr").length, +document.getElementById("map").dataset.loaded]; })()`))
+	if counts[0] != inZone || counts[1] != inZone || counts[2] != min(inZone, 500) || counts[3] != inZone {
+		t.Errorf("zone %s: markers count %d incidents, the table %d (%d rows), the map loaded %d; the API has %d", zone, counts[0], counts[1], counts[2], counts[3], inZone)
+	}
+	if got := run(t, ctx, "zone selected", chromedp.Evaluate[string](`document.getElementById("f-zone").value`)); got != zone {
+		t.Errorf("the form forgot the zone: %q", got)
+	}
+	shoot(t, ctx, dir, "3b-map-zone.png")
+	// Back to the verified incidents, for what follows.
+	navigate(t, ctx, "back to verified", chromedp.Navigate(d.srv.URL+"/map?level=verified"))
+	run(t, ctx, "verified map loaded", chromedp.Poll[string](`(m => m.loaded && m.basemap)(document.getElementById("map").dataset)`))
+
 	// Printed, the page is the table: no form, no map.
 	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
 		t.Fatal(err)

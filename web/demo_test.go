@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -397,6 +398,7 @@ func TestMountedBesideTheAPI(t *testing.T) {
 	if want := fmt.Sprintf(`data-count="%d">Incidents: %d</strong>`, open, open); !strings.Contains(body, want) {
 		t.Errorf("map: no %q", want)
 	}
+	t.Run("map filters", func(t *testing.T) { checkMapFilters(t, d, body) })
 
 	t.Run("reports", func(t *testing.T) { checkReports(t, d) })
 	t.Run("board", func(t *testing.T) {
@@ -691,5 +693,73 @@ func checkExchange(t *testing.T, d *demo) {
 	}
 	if home := read("/"); !strings.Contains(home, `<a href="/exchanges/`+demoExchange+`">`) {
 		t.Error("the home page does not link the exchange's page")
+	}
+}
+
+// checkMapFilters: for every zone and party the map offers (mapPage is
+// its unfiltered page), the page counts what GET /v1/incidents selects
+// with zone and agreement or party, and the GeoJSON the map reads is
+// that selection.
+func checkMapFilters(t *testing.T, d *demo, mapPage string) {
+	pageCount := func(query string) int {
+		t.Helper()
+		res, err := http.Get(d.srv.URL + "/map?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		m := regexp.MustCompile(`id="incident-count" data-count="(\d+)"`).FindSubmatch(b)
+		if res.StatusCode != 200 || m == nil {
+			t.Fatalf("/map?%s: %s %.300s", query, res.Status, b)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	geoCount := func(query string) int {
+		t.Helper()
+		var fc struct{ Features []json.RawMessage }
+		d.getJSON(t, "/v1/incidents.geojson?"+query, &fc)
+		return len(fc.Features)
+	}
+	open := d.countIncidents(t, "")
+	zones := regexp.MustCompile(`<option value="(framework-2025/[a-z0-9._-]+)"`).FindAllStringSubmatch(mapPage, -1)
+	if len(zones) < 3 {
+		t.Fatalf("the map offers %d zones of framework-2025", len(zones))
+	}
+	some := false
+	for _, z := range zones {
+		a, zone, _ := strings.Cut(z[1], "/")
+		api := url.Values{"zone": {zone}, "agreement": {a}}.Encode()
+		want := d.countIncidents(t, api)
+		if got := pageCount(url.Values{"zone": {z[1]}}.Encode()); got != want {
+			t.Errorf("zone %s: the page counts %d, the API %d", z[1], got, want)
+		}
+		if got := geoCount(api); got != want {
+			t.Errorf("zone %s: the GeoJSON has %d, the API's list %d", z[1], got, want)
+		}
+		some = some || want > 0 && want < open
+	}
+	if !some {
+		t.Errorf("no zone holds some incidents but not all %d", open)
+	}
+	for _, party := range []string{"party:RU", "party:UA"} {
+		if !strings.Contains(mapPage, `<option value="`+party+`">`) {
+			t.Errorf("the map does not offer %s", party)
+		}
+		q := url.Values{"party": {party}}.Encode()
+		want := d.countIncidents(t, q)
+		if got := pageCount(q); got != want {
+			t.Errorf("%s: the page counts %d, the API %d", party, got, want)
+		}
+		if party == "party:RU" && want == 0 {
+			t.Error("no incident attributed to party:RU")
+		}
+	}
+	// Both at once.
+	q := url.Values{"party": {"party:RU"}, "zone": {zones[0][1]}}.Encode()
+	a, zone, _ := strings.Cut(zones[0][1], "/")
+	if got, want := pageCount(q), d.countIncidents(t, url.Values{"party": {"party:RU"}, "zone": {zone}, "agreement": {a}}.Encode()); got != want {
+		t.Errorf("party:RU in %s: the page counts %d, the API %d", zones[0][1], got, want)
 	}
 }

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/guarantor/guarantor/engine/agreement"
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
 )
@@ -17,20 +21,43 @@ const MaxTableRows = 500
 
 // filterForm is the map's filter as the form holds it: the query
 // parameters of GET /v1/incidents, which the map reads with the same
-// values.
+// values, but for Zone, which is "agreement/zone" here and zone=zone and
+// agreement=agreement there.
 type filterForm struct {
 	From, To, Category, Level string
+	Party                     string // attributed to, e.g. party:RU
+	Zone                      string // agreement/zone
 }
 
-// query returns the filter as query parameters, leaving out empty ones.
+// query returns the filter as the API's query parameters, leaving out
+// empty ones. The form must have been checked (parseFilter).
 func (f filterForm) query() url.Values {
 	q := url.Values{}
-	for k, v := range map[string]string{"from": f.From, "to": f.To, "category": f.Category, "level": f.Level} {
+	for k, v := range map[string]string{"from": f.From, "to": f.To, "category": f.Category, "level": f.Level, "party": f.Party} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
+	if a, z, ok := strings.Cut(f.Zone, "/"); ok {
+		q.Set("zone", z)
+		q.Set("agreement", a)
+	}
 	return q
+}
+
+// partyName is the form of a party GET /v1/incidents filters by.
+var partyName = regexp.MustCompile(`^party:[A-Za-z0-9_-]{1,32}$`)
+
+// zoneGroup is one agreement's zones among the filter's options.
+type zoneGroup struct {
+	Agreement, Title string
+	Version          int
+	Zones            []zoneOption
+}
+
+// zoneOption is a zone the filter offers: Value is agreement/zone.
+type zoneOption struct {
+	Value, Title string
 }
 
 // incidentRow is one line of the map page's table.
@@ -52,6 +79,10 @@ type mapData struct {
 	Error      string // the filter's fault, translated; no table then
 	Categories []string
 	Levels     []string
+	// Parties are those of the logged agreements, as party:ID; Zones
+	// those of each agreement's latest version, by agreement id.
+	Parties []string
+	Zones   []zoneGroup
 	// GeoJSONURL, CSVURL and JSONURL are the API's answers for the same
 	// filter: the map reads the first.
 	GeoJSONURL, CSVURL, JSONURL string
@@ -80,8 +111,29 @@ func (h *handler) handleMap(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
 	d := mapData{base: h.page(r, "map"), Categories: entry.Categories, Levels: levels, I18N: mapStrings(lang)}
 	q := r.URL.Query()
-	d.Filter = filterForm{From: q.Get("from"), To: q.Get("to"), Category: q.Get("category"), Level: q.Get("level")}
+	d.Filter = filterForm{From: q.Get("from"), To: q.Get("to"), Category: q.Get("category"), Level: q.Get("level"),
+		Party: q.Get("party"), Zone: q.Get("zone")}
+	rows, err := h.src.Agreements(r.Context())
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	latest, err := h.latestAgreements(rows)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	d.Parties, d.Zones = filterOptions(rows, latest)
+	if d.Filter.Party != "" && !slices.Contains(d.Parties, d.Filter.Party) && partyName.MatchString(d.Filter.Party) {
+		// A party no agreement names selects nothing, as in the API; the
+		// form keeps it.
+		d.Parties = append(d.Parties, d.Filter.Party)
+	}
 	f, msg := parseFilter(lang, d.Filter)
+	var inZone func(lon, lat float64) bool
+	if msg == "" {
+		inZone, msg = zoneFilter(lang, d.Filter.Zone, latest)
+	}
 	if msg != "" {
 		d.Error = msg
 		h.render(w, r, http.StatusBadRequest, "map", d)
@@ -96,8 +148,11 @@ func (h *handler) handleMap(w http.ResponseWriter, r *http.Request) {
 	// the id-ordered stream in a ring.
 	ring := make([]incidentRow, 0, MaxTableRows)
 	byLevel := map[string]int{}
-	err := h.src.Incidents(r.Context(), f, func(row node.IncidentRow) error {
+	err = h.src.Incidents(r.Context(), f, func(row node.IncidentRow) error {
 		in := row.Incident
+		if inZone != nil && !inZone(in.Location.Coordinates[0], in.Location.Coordinates[1]) {
+			return nil
+		}
 		ir := incidentRow{ID: in.ID, Index: row.Index, Level: in.Level, Category: in.Category, From: in.From, To: in.To,
 			Lon: in.Location.Coordinates[0], Lat: in.Location.Coordinates[1], RadiusM: in.RadiusM, Count: in.Count,
 			Monitors: in.Monitors, Members: len(in.Members)}
@@ -155,11 +210,85 @@ func (h *handler) handleMap(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "map", d)
 }
 
+// latestAgreements returns each agreement's latest version, compiled, by
+// id: the highest version, the first logged of it, as GET /v1/incidents
+// reads an agreement's zones.
+func (h *handler) latestAgreements(rows []node.AgreementRow) (map[string]*agreement.Compiled, error) {
+	best := map[string]*node.AgreementRow{}
+	for i := range rows {
+		if prev := best[rows[i].Agreement.ID]; prev == nil || rows[i].Agreement.Version > prev.Agreement.Version {
+			best[rows[i].Agreement.ID] = &rows[i]
+		}
+	}
+	out := make(map[string]*agreement.Compiled, len(best))
+	for id, row := range best {
+		c, err := h.compile(row)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = c
+	}
+	return out, nil
+}
+
+// filterOptions returns the parties of every logged agreement version
+// (party:ID, those the API can filter by), sorted, and the zones of each
+// agreement's latest version, by agreement id.
+func filterOptions(rows []node.AgreementRow, latest map[string]*agreement.Compiled) ([]string, []zoneGroup) {
+	var parties []string
+	for _, row := range rows {
+		for _, p := range row.Agreement.Parties {
+			if v := "party:" + p.ID; partyName.MatchString(v) && !slices.Contains(parties, v) {
+				parties = append(parties, v)
+			}
+		}
+	}
+	slices.Sort(parties)
+	var zones []zoneGroup
+	for _, c := range latest {
+		if len(c.Doc.Zones) == 0 {
+			continue
+		}
+		g := zoneGroup{Agreement: c.Doc.ID, Title: cmp.Or(c.Doc.Title, c.Doc.ID), Version: c.Doc.Version}
+		for _, z := range c.Doc.Zones {
+			g.Zones = append(g.Zones, zoneOption{Value: c.Doc.ID + "/" + z.ID, Title: cmp.Or(z.Title, z.ID)})
+		}
+		zones = append(zones, g)
+	}
+	slices.SortFunc(zones, func(a, b zoneGroup) int { return cmp.Compare(a.Agreement, b.Agreement) })
+	return parties, zones
+}
+
+// zoneFilter checks the form's zone (agreement/zone) as GET /v1/incidents
+// checks zone and agreement, and returns whether a point lies in that
+// zone of the agreement's latest version (nil for no zone), or a
+// translated message.
+func zoneFilter(lang, value string, latest map[string]*agreement.Compiled) (func(lon, lat float64) bool, string) {
+	if value == "" {
+		return nil, ""
+	}
+	id, zone, ok := strings.Cut(value, "/")
+	if !ok || id == "" || zone == "" {
+		msg, _ := translate(lang, "filter.error.zone", value)
+		return nil, msg
+	}
+	c := latest[id]
+	if c == nil {
+		msg, _ := translate(lang, "filter.error.agreement", id)
+		return nil, msg
+	}
+	if !slices.ContainsFunc(c.Doc.Zones, func(z entry.Zone) bool { return z.ID == zone }) {
+		msg, _ := translate(lang, "filter.error.zone.unknown", zone, id)
+		return nil, msg
+	}
+	return func(lon, lat float64) bool { return c.InZone(lon, lat, zone) }, ""
+}
+
 // parseFilter checks the form as GET /v1/incidents checks its query and
 // returns the store's filter (open incidents), or a translated message
-// naming the first bad field.
+// naming the first bad field. The zone is zoneFilter's.
 func parseFilter(lang string, form filterForm) (node.IncidentFilter, string) {
-	f := node.IncidentFilter{Status: entry.IncidentOpen, Category: form.Category, Level: form.Level}
+	f := node.IncidentFilter{Status: entry.IncidentOpen, Category: form.Category, Level: form.Level, Party: form.Party}
 	for _, p := range []struct {
 		field, value string
 		dst          *time.Time
@@ -182,6 +311,10 @@ func parseFilter(lang string, form filterForm) (node.IncidentFilter, string) {
 	}
 	if f.Level != "" && !slices.Contains(levels, f.Level) {
 		msg, _ := translate(lang, "filter.error.level", f.Level)
+		return f, msg
+	}
+	if f.Party != "" && !partyName.MatchString(f.Party) {
+		msg, _ := translate(lang, "filter.error.party", f.Party)
 		return f, msg
 	}
 	return f, ""

@@ -59,7 +59,8 @@ func (m *memSource) Incidents(_ context.Context, f node.IncidentFilter, fn func(
 		in := r.Incident
 		status := cmp.Or(f.Status, entry.IncidentOpen)
 		if status != "all" && in.Status != status || f.Level != "" && in.Level != f.Level || f.Category != "" && in.Category != f.Category ||
-			!f.From.IsZero() && in.To.Before(f.From) || !f.To.IsZero() && !in.From.Before(f.To) {
+			!f.From.IsZero() && in.To.Before(f.From) || !f.To.IsZero() && !in.From.Before(f.To) ||
+			f.Party != "" && !slices.ContainsFunc(in.Attributions, func(a entry.Attribution) bool { return a.Party == f.Party }) {
 			continue
 		}
 		rows = append(rows, r)

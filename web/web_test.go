@@ -241,12 +241,20 @@ func TestMapRefusesBadFilters(t *testing.T) {
 		"?level=certain":                   "There is no corroboration level &#34;certain&#34;.",
 		"?to=2026-13-01":                   "to: &#34;2026-13-01&#34; is not a date",
 		"?from=%22%3E%3Cscript%3Ealert(1)": `from: &#34;\&#34;&gt;&lt;script&gt;alert(1)&#34; is not a date`,
+		"?party=RU":                        "&#34;RU&#34; is not a party like party:RU.",
+		"?party=%3Cb%3Ex%3C/b%3E":          "&#34;&lt;b&gt;x&lt;/b&gt;&#34; is not a party like party:RU.",
+		"?zone=east":                       "&#34;east&#34; is not a zone like agreement/zone.",
+		"?zone=fw/":                        "&#34;fw/&#34; is not a zone like agreement/zone.",
+		"?zone=nope/east":                  "No agreement &#34;nope&#34; is logged.",
+		"?zone=fw/%3Cscript%3Ealert(1)":    "There is no zone &#34;&lt;script&gt;alert(1)&#34; in the latest version of agreement &#34;fw&#34;.",
+		"?zone=%3Cb%3Ex%3C/b%3E/east":      "No agreement &#34;&lt;b&gt;x&lt;&#34; is logged.",
 	} {
 		res, body := get(t, h, "/map"+query)
 		if res.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: status %s", query, res.Status)
 		}
 		mustContain(t, query, body, `role="alert"`, want)
+		noRawHostile(t, query, body)
 		if strings.Contains(body, "<script>") || strings.Contains(body, "map.js") {
 			t.Errorf("%s: the page has a script", query)
 		}
@@ -412,4 +420,67 @@ func TestOwnAssetsStayLocal(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMapZoneAndParty: the attribution and zone filters narrow the table
+// as GET /v1/incidents would, reach the GeoJSON the map reads, stay
+// selected, and offer the agreements' parties and zones, escaped.
+func TestMapZoneAndParty(t *testing.T) {
+	h := newUI(fixture())
+	for _, tc := range []struct {
+		query string
+		rows  []string // incident links in table order
+		url   string   // the GeoJSON the map reads
+	}{
+		{"?zone=fw/east", []string{"14", "10"}, "/v1/incidents.geojson?agreement=fw&amp;zone=east"},
+		{"?party=party:RU", []string{"14"}, "/v1/incidents.geojson?party=party%3ARU"},
+		{"?party=party:UA", nil, "/v1/incidents.geojson?party=party%3AUA"}, // 12's dispute named UA, but 12 is merged
+		{"?party=party:XX", nil, "/v1/incidents.geojson?party=party%3AXX"}, // no agreement names it: nothing, as in the API
+		{"?zone=fw/east&party=party:RU&level=verified", []string{"14"}, "/v1/incidents.geojson?agreement=fw&amp;level=verified&amp;party=party%3ARU&amp;zone=east"},
+		{"?zone=fw/east&category=mine", nil, "/v1/incidents.geojson?agreement=fw&amp;category=mine&amp;zone=east"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			res, body := get(t, h, "/map"+tc.query)
+			if res.StatusCode != 200 {
+				t.Fatalf("status %s", res.Status)
+			}
+			n := len(tc.rows)
+			mustContain(t, "map", body, fmt.Sprintf(`data-count="%d">Incidents: %d</strong>`, n, n), `data-incidents="`+tc.url+`"`,
+				`<label for="f-party">Attributed to</label>`, `<label for="f-zone">Zone</label>`,
+				`<select id="f-party" name="party" aria-describedby="f-party-help">`, `<select id="f-zone" name="zone" aria-describedby="f-zone-help">`,
+				`<option value="party:RU"`, `<option value="party:UA"`,
+				`<optgroup label="&lt;img src=x onerror=alert(1)&gt; &amp; &#34;framework&#34; (version 1)">`,
+				`>East &lt;b&gt;x&lt;/b&gt; zone</option>`)
+			noRawHostile(t, "map", body)
+			got := regexp.MustCompile(`<tr data-id="(\d+)">`).FindAllStringSubmatch(body, -1)
+			var ids []string
+			for _, m := range got {
+				ids = append(ids, m[1])
+			}
+			if fmt.Sprint(ids) != fmt.Sprint(tc.rows) {
+				t.Errorf("rows %v, want %v", ids, tc.rows)
+			}
+			// The downloads are the same selection.
+			mustContain(t, "map", body, `href="`+strings.Replace(tc.url, ".geojson", ".csv", 1)+`"`)
+		})
+	}
+	_, body := get(t, h, "/map?zone=fw/east&party=party:RU")
+	mustContain(t, "map", body, `<option value="fw/east" selected>`, `<option value="party:RU" selected>party:RU</option>`)
+	_, body = get(t, h, "/map?party=party:XX")
+	mustContain(t, "map", body, `<option value="party:XX" selected>party:XX</option>`)
+
+	// The zone is the agreement's latest version's: version 2 narrows
+	// east to leave 14 out.
+	src := fixture()
+	v2 := src.agreements[0]
+	v2.Index = 40
+	v2.Agreement.Version = 2
+	v2.Agreement.Zones = []entry.Zone{{ID: "east", Kind: "security", Title: "East, narrower",
+		Geometry: json.RawMessage(`{"type":"Polygon","coordinates":[[[37,47.5],[38,47.5],[38,49],[37,49],[37,47.5]]]}`)}}
+	src.agreements = append(src.agreements, v2)
+	res, body := get(t, newUI(src), "/map?zone=fw/east")
+	if res.StatusCode != 200 {
+		t.Fatalf("status %s", res.Status)
+	}
+	mustContain(t, "map, version 2", body, `data-count="1">Incidents: 1</strong>`, `<tr data-id="10">`, `>East, narrower</option>`, `(version 2)">`)
 }
