@@ -52,6 +52,23 @@ type Config struct {
 	// entries Tessera allows before refusing adds with ErrPushback.
 	// Optional. Default 8192.
 	PushbackMaxOutstanding uint
+
+	// Witnesses is the witness quorum that must cosign each checkpoint
+	// before it is published (Tessera's tlog-witness client); published
+	// checkpoints then carry the witnesses' cosignatures after the log's
+	// signature. The witnesses must know the log's origin and key.
+	// Optional. Default nil: checkpoints carry only the log's signature.
+	Witnesses *tessera.WitnessGroup
+
+	// WitnessTimeout is how long to wait for the witnesses to meet the
+	// quorum for one checkpoint. Optional. Default 5s.
+	WitnessTimeout time.Duration
+
+	// WitnessFailOpen publishes a checkpoint without cosignatures when the
+	// quorum is not met in time. Optional. Default false: no checkpoint is
+	// published (so Await blocks and Close cannot flush) until the quorum
+	// is reachable again; entries stay durably integrated meanwhile.
+	WitnessFailOpen bool
 }
 
 func (c *Config) setDefaults() {
@@ -69,6 +86,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PushbackMaxOutstanding == 0 {
 		c.PushbackMaxOutstanding = 8192
+	}
+	if c.WitnessTimeout == 0 {
+		c.WitnessTimeout = tessera.DefaultWitnessTimeout
 	}
 }
 
@@ -92,6 +112,8 @@ func Exists(dir string) bool {
 
 // Open opens the log in cfg.Dir, creating an empty one if there is none,
 // and starts Tessera's sequencing and publishing. Close it to flush.
+// With Config.Witnesses, creating a log needs the quorum too: its first,
+// empty checkpoint is witnessed like every other.
 func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if cfg.Dir == "" || cfg.Signer == nil {
 		return nil, errors.New("ledger: Config.Dir and Config.Signer are required")
@@ -114,6 +136,9 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		WithCheckpointInterval(cfg.CheckpointInterval).
 		WithCheckpointRepublishInterval(10 * time.Minute).
 		WithPushback(cfg.PushbackMaxOutstanding)
+	if cfg.Witnesses != nil {
+		opts.WithWitnesses(*cfg.Witnesses, &tessera.WitnessOptions{Timeout: cfg.WitnessTimeout, FailOpen: cfg.WitnessFailOpen})
+	}
 	appender, shutdown, reader, err := tessera.NewAppender(lctx, driver, opts)
 	if err != nil {
 		cancel()

@@ -60,9 +60,9 @@ type server struct {
 	done   chan error
 }
 
-func startServer(t *testing.T, data string) *server {
+func startServer(t *testing.T, data string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--data", data, "--addr", "127.0.0.1:0", "--log-level", "warn")
+	cmd := exec.Command(binary(t), append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--log-level", "warn"}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

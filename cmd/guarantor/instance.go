@@ -27,8 +27,10 @@ import (
 	"github.com/guarantor/guarantor/store/postgres"
 	"github.com/guarantor/guarantor/store/sqlite"
 	"github.com/guarantor/guarantor/web"
+	"github.com/guarantor/guarantor/witness"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/transparency-dev/tessera"
 )
 
 // logTuning holds the log's batching and checkpoint settings.
@@ -42,6 +44,34 @@ type logTuning struct {
 	testimonyBurst     int
 	tick               time.Duration // engine tick interval; 0: a minute
 	noEngine           bool          // run no engine (rebuild)
+
+	witnessPolicy   string                // --witness-policy file; "": no witnessing
+	witnessTimeout  time.Duration         // how long a checkpoint waits for the quorum
+	witnessFailOpen bool                  // publish uncosigned when the quorum is not met
+	witnesses       *tessera.WitnessGroup // loadWitnesses parses witnessPolicy into it
+}
+
+// loadWitnesses parses the witness policy file, if one was given, into
+// t.witnesses. Its errors are one line naming the file (and the policy
+// line at fault).
+func (t *logTuning) loadWitnesses() error {
+	if t.witnessPolicy == "" {
+		return nil
+	}
+	b, err := os.ReadFile(t.witnessPolicy)
+	if err != nil {
+		return usagef("--witness-policy: %v", err)
+	}
+	p, err := witness.ParsePolicy(b)
+	if err != nil {
+		return usagef("--witness-policy %s: %v", t.witnessPolicy, err)
+	}
+	g, err := p.TesseraGroup()
+	if err != nil {
+		return usagef("--witness-policy %s: %v (serve needs every witness's URL)", t.witnessPolicy, err)
+	}
+	t.witnesses = &g
+	return nil
 }
 
 // instance is an opened data directory: log, projection and node.
@@ -90,6 +120,7 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 	lg, err := ledger.Open(ctx, ledger.Config{
 		Dir: dir.logDir(), Signer: signer,
 		BatchMaxSize: t.batchSize, BatchMaxAge: t.batchAge, CheckpointInterval: t.checkpointInterval,
+		Witnesses: t.witnesses, WitnessTimeout: t.witnessTimeout, WitnessFailOpen: t.witnessFailOpen,
 	})
 	if err != nil {
 		return nil, err

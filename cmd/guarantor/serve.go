@@ -23,6 +23,7 @@ func tuningFlags(fs interface {
 	Int64Var(*int64, string, int64, string)
 	IntVar(*int, string, int, string)
 	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
 }) *logTuning {
 	t := &logTuning{}
 	fs.DurationVar(&t.testimonyEvery, "testimony-every", 10*time.Minute, "public testimony: one statement per this interval per client address, after the burst")
@@ -33,6 +34,9 @@ func tuningFlags(fs interface {
 	fs.DurationVar(&t.tick, "tick", time.Minute, "how often the engine appends a tick entry (its clock for deadlines)")
 	fs.StringVar(&t.postgres, "postgres", "", "keep the projection in PostgreSQL at this DSN (postgres://user@host:5432/db) instead of DATA/projection.db")
 	fs.DurationVar(&t.checkpointInterval, "checkpoint-interval", 200*time.Millisecond, "least time between published checkpoints (min 100ms); bounds receipt latency")
+	fs.StringVar(&t.witnessPolicy, "witness-policy", "", "witness policy file (witness NAME VKEY URL / group NAME k|any|all MEMBERS / quorum NAME): each checkpoint is sent to the witnesses and published with their cosignatures once the quorum cosigns")
+	fs.DurationVar(&t.witnessTimeout, "witness-timeout", 5*time.Second, "how long one checkpoint waits for the witness quorum")
+	fs.BoolVar(&t.witnessFailOpen, "witness-fail-open", false, "publish checkpoints without cosignatures when the quorum is not met in time. Without it, while the quorum is unreachable no checkpoint is published and writes are not acknowledged (entries are kept and published once it returns); with it, the log stays available but those checkpoints are unwitnessed")
 	return t
 }
 
@@ -80,6 +84,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *data == "" {
 		return usagef("--data is required, e.g. guarantor serve --data ./data --addr 127.0.0.1:8080")
 	}
+	if err := tuning.loadWitnesses(); err != nil {
+		return err
+	}
 	logger, err := newLogger(*level)
 	if err != nil {
 		return err
@@ -98,7 +105,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another --addr)", *addr, err)
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "origin", inst.info.Origin, "size", inst.node.Applied())
+	logger.Info("serving", "addr", ln.Addr().String(), "origin", inst.info.Origin, "size", inst.node.Applied(), "witness_policy", tuning.witnessPolicy)
 	// The address line on stdout lets scripts and tests find the port
 	// when --addr ends in :0.
 	fmt.Fprintf(e.stdout, "listening on http://%s\n", ln.Addr())
