@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/guarantor/guarantor/internal/evenodd"
 	"github.com/paulmach/orb"
 )
 
@@ -51,36 +52,6 @@ func lengthKM(l orb.LineString) float64 {
 	return s
 }
 
-// polygonContains reports whether p lies inside the outer ring of poly
-// and outside its holes, by the even-odd rule.
-func polygonContains(poly orb.Polygon, p orb.Point) bool {
-	if len(poly) == 0 || !ringContains(poly[0], p) {
-		return false
-	}
-	for _, hole := range poly[1:] {
-		if ringContains(hole, p) {
-			return false
-		}
-	}
-	return true
-}
-
-// ringContains counts the crossings of the ring by a ray from p towards
-// increasing longitude. The ring need not be closed.
-func ringContains(r orb.Ring, p orb.Point) bool {
-	in := false
-	for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
-		a, b := r[i], r[j]
-		if (a[1] > p[1]) != (b[1] > p[1]) {
-			x := a[0] + float64((b[0]-a[0])*(p[1]-a[1]))/(b[1]-a[1])
-			if p[0] < x {
-				in = !in
-			}
-		}
-	}
-	return in
-}
-
 // region is a polygon with its bounding box, computed once.
 type region struct {
 	poly  orb.Polygon
@@ -88,7 +59,7 @@ type region struct {
 }
 
 func (r region) contains(p orb.Point) bool {
-	return r.bound.Contains(p) && polygonContains(r.poly, p)
+	return r.bound.Contains(p) && evenodd.PolygonContains(r.poly, p)
 }
 
 func regionsOf(mp orb.MultiPolygon) []region {

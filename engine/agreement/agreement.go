@@ -26,6 +26,7 @@ import (
 	"cel.dev/cel-go/common/types/traits"
 	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/internal/evenodd"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 )
@@ -334,7 +335,7 @@ func (in Incident) value() map[string]any {
 func (c *Compiled) InZone(lon, lat float64, zone string) bool {
 	p := orb.Point{lon, lat}
 	for _, a := range c.areas[zone] {
-		if a.bound.Contains(p) && polygonContains(a.poly, p) {
+		if a.bound.Contains(p) && evenodd.PolygonContains(a.poly, p) {
 			return true
 		}
 	}
@@ -359,34 +360,6 @@ func (c *Compiled) ZoneKM(lon, lat float64, zone string) float64 {
 		}
 	}
 	return best
-}
-
-// polygonContains reports whether p lies inside the outer ring of poly
-// and outside its holes, by the even-odd rule. (planar.PolygonContains
-// computes each ring's bounding box again on every call, which count()
-// over thousands of incidents cannot afford; the boxes are kept in area.)
-func polygonContains(poly orb.Polygon, p orb.Point) bool {
-	if len(poly) == 0 || !ringContains(poly[0], p) {
-		return false
-	}
-	for _, hole := range poly[1:] {
-		if ringContains(hole, p) {
-			return false
-		}
-	}
-	return true
-}
-
-// ringContains counts the crossings of a ray from p towards +x.
-func ringContains(r orb.Ring, p orb.Point) bool {
-	in := false
-	for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
-		a, b := r[i], r[j]
-		if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0]-a[0])*(p[1]-a[1])/(b[1]-a[1])+a[0] {
-			in = !in
-		}
-	}
-	return in
 }
 
 // area is one polygon of a zone and its bounding box, computed once:
