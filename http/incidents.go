@@ -426,7 +426,7 @@ func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Members = append(d.Members, ObservationView{Index: rec.Index, Signer: rec.Signers[0], Observation: *ob})
 	}
-	ids, err := absorbed(ctx, st, id, revs)
+	ids, err := node.Absorbed(ctx, st, id, revs)
 	if err != nil {
 		s.problem(w, r, err)
 		return
@@ -440,28 +440,4 @@ func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request) {
 		d.Verifications = append(d.Verifications, VerificationView{Index: v.Index, Signer: v.Signer, Verification: v.Verification})
 	}
 	writeJSON(w, http.StatusOK, d)
-}
-
-// absorbed returns id and the id of every incident merged into it,
-// transitively through the revisions of those incidents, each once.
-func absorbed(ctx context.Context, st node.Store, id uint64, revs []node.IncidentRow) ([]uint64, error) {
-	ids := []uint64{id}
-	seen := map[uint64]bool{id: true}
-	for i := 0; i < len(ids); i++ {
-		if i > 0 {
-			var err error
-			if revs, err = st.Incident(ctx, ids[i]); err != nil {
-				return nil, err
-			}
-		}
-		for _, rv := range revs {
-			for _, m := range rv.Incident.Merged {
-				if !seen[m.ID] {
-					seen[m.ID] = true
-					ids = append(ids, m.ID)
-				}
-			}
-		}
-	}
-	return ids, nil
 }

@@ -259,3 +259,33 @@ type PatrolFilter struct {
 	// report's) overlaps [From, To).
 	From, To time.Time
 }
+
+// IncidentReader reads every revision of an incident, as Store does.
+type IncidentReader interface {
+	Incident(ctx context.Context, id uint64) ([]IncidentRow, error)
+}
+
+// Absorbed returns id and the id of every incident merged into it,
+// transitively through the revisions of those incidents, each once; revs
+// are id's own revisions, already read.
+func Absorbed(ctx context.Context, st IncidentReader, id uint64, revs []IncidentRow) ([]uint64, error) {
+	ids := []uint64{id}
+	seen := map[uint64]bool{id: true}
+	for i := 0; i < len(ids); i++ {
+		if i > 0 {
+			var err error
+			if revs, err = st.Incident(ctx, ids[i]); err != nil {
+				return nil, err
+			}
+		}
+		for _, rv := range revs {
+			for _, m := range rv.Incident.Merged {
+				if !seen[m.ID] {
+					seen[m.ID] = true
+					ids = append(ids, m.ID)
+				}
+			}
+		}
+	}
+	return ids, nil
+}

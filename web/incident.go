@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -79,7 +78,7 @@ func (h *handler) handleIncident(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Members = append(d.Members, member{Index: rec.Index, Signer: rec.Signers[0], Observation: *ob})
 	}
-	ids, err := absorbed(ctx, h.src, id, revs)
+	ids, err := node.Absorbed(ctx, h.src, id, revs)
 	if err != nil {
 		h.internal(w, r, err)
 		return
@@ -91,30 +90,6 @@ func (h *handler) handleIncident(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Points = incidentPoints(d.Latest.Incident, d.Members)
 	h.render(w, r, http.StatusOK, "incident", d)
-}
-
-// absorbed returns id and the id of every incident merged into it,
-// transitively through the revisions of those incidents, each once.
-func absorbed(ctx context.Context, src Source, id uint64, revs []node.IncidentRow) ([]uint64, error) {
-	ids := []uint64{id}
-	seen := map[uint64]bool{id: true}
-	for i := 0; i < len(ids); i++ {
-		if i > 0 {
-			var err error
-			if revs, err = src.Incident(ctx, ids[i]); err != nil {
-				return nil, err
-			}
-		}
-		for _, rv := range revs {
-			for _, m := range rv.Incident.Merged {
-				if !seen[m.ID] {
-					seen[m.ID] = true
-					ids = append(ids, m.ID)
-				}
-			}
-		}
-	}
-	return ids, nil
 }
 
 // incidentPoints returns the JSON map.js draws on an incident's page: the
