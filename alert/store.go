@@ -9,16 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/internal/sqlitemigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -87,45 +84,9 @@ func (s *Store) now() time.Time {
 	return time.Now()
 }
 
-// migrate applies, each in its own transaction with the new schema
-// version (PRAGMA user_version), every embedded migration newer than the
-// database, and refuses a database written by a newer program.
+// migrate applies the embedded migrations newer than the database.
 func (s *Store) migrate(ctx context.Context) error {
-	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("list migrations: %w", err)
-	}
-	slices.Sort(names)
-	for i, name := range names {
-		num, _, _ := strings.Cut(strings.TrimPrefix(name, "migrations/"), "_")
-		if n, err := strconv.Atoi(num); err != nil || n != i+1 {
-			return fmt.Errorf("migration %s: numbers must run 1, 2, 3, ... without gaps", name)
-		}
-	}
-	if version > len(names) {
-		return fmt.Errorf("schema version %d is newer than this program knows (%d); upgrade", version, len(names))
-	}
-	for i, name := range names[version:] {
-		b, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(b)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+i+1))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-	}
-	return nil
+	return sqlitemigrate.Apply(ctx, s.db, migrations, "migrations")
 }
 
 // tx runs fn in a transaction, committed if fn returns nil.
