@@ -289,3 +289,35 @@ func Absorbed(ctx context.Context, st IncidentReader, id uint64, revs []Incident
 	}
 	return ids, nil
 }
+
+// ExportTable is one table of the projection as Store.Export writes it:
+// its name, its columns in order, and the key its rows are written in.
+type ExportTable struct{ Name, Cols, Order string }
+
+// ExportTables lists every table of the projection in the order
+// Store.Export writes them. Every Store implementation exports exactly
+// these, so that two stores fed the same log export the same bytes; a new
+// table or column is added here, once.
+var ExportTables = []ExportTable{
+	{Name: "meta", Cols: "name, value", Order: "name"},
+	{Name: "entries", Cols: "idx, leaf_hash, kind, signers, raw, rejected", Order: "idx"},
+	{Name: "keys", Cols: "id, vkey, role, label, not_before, not_after, zones, idx", Order: "idx"},
+	{Name: "revocations", Cols: "key_id, idx, reason, effective", Order: "idx"},
+	{Name: "observations", Cols: "idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count, bearing_deg, weapon, source_type, evidence, text, external_id, source", Order: "idx"},
+	{Name: "incidents", Cols: "idx, id, revision, seq, status, merged_into", Order: "idx"},
+	{Name: "incident_current", Cols: "id, idx, revision, status, level, category, from_at, to_at, lon, lat", Order: "id"},
+	{Name: "incident_members", Cols: "id, obs_idx", Order: "id, obs_idx"},
+	{Name: "incident_parties", Cols: "id, party", Order: "id, party"},
+	{Name: "verifications", Cols: "idx, signer, ver_id, at, incident, revision, verdict, attributed_to", Order: "idx"},
+	{Name: "agreements", Cols: "idx, id, version, title, effective, expires", Order: "idx"},
+	{Name: "determinations", Cols: "idx, seq, agreement, version, trigger_id, at", Order: "idx"},
+	{Name: "determination_incidents", Cols: "idx, incident, revision", Order: "idx, incident, revision"},
+	{Name: "obligations", Cols: "idx, id, revision, seq, status", Order: "idx"},
+	{Name: "obligation_current", Cols: "id, idx, revision, determination, agreement, version, trigger_id, who, group_id, status, opened, deadline, settled", Order: "id"},
+	{Name: "responses", Cols: "idx, signer, resp_id, at, obligation, answer", Order: "idx"},
+	{Name: "sanctions", Cols: "idx, id, authority, status, at", Order: "idx"},
+	{Name: "sanction_current", Cols: "id, idx, authority, status, reimposed_by, reimposed_idx", Order: "id"},
+	{Name: "coverage", Cols: "idx, agreement, month, at", Order: "idx"},
+	{Name: "exchange_entries", Cols: "idx, kind, exchange, id, signer", Order: "idx"},
+	{Name: "patrol_entries", Cols: "idx, kind, id, plan, from_at, to_at", Order: "idx"},
+}

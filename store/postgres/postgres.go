@@ -125,8 +125,8 @@ func Drop(ctx context.Context, dsn string, opts ...Option) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	tables := []string{versionTable}
-	for _, t := range exportTables {
-		tables = append(tables, t.name)
+	for _, t := range node.ExportTables {
+		tables = append(tables, t.Name)
 	}
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if err := lockMigrations(ctx, tx); err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/guarantor/guarantor/node"
 )
 
 // TestExportCoversSchema checks that Export writes every table and every
@@ -63,8 +65,8 @@ func TestExportCoversSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	exported := map[string][]string{}
-	for _, et := range exportTables {
-		exported[et.name] = strings.Split(et.cols, ", ")
+	for _, et := range node.ExportTables {
+		exported[et.Name] = strings.Split(et.Cols, ", ")
 	}
 	if !reflect.DeepEqual(exported, schemaCols) {
 		t.Fatalf("Export writes\n%v\nbut the schema has\n%v", exported, schemaCols)

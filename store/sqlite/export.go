@@ -9,36 +9,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
-)
 
-// exportTables lists every table with its columns in a fixed order and
-// the key its rows are written in: the primary key, or for keys and
-// revocations the log index (also unique), so that every table reads in
-// log order; the current-revision tables are keyed by incident or
-// obligation id. A new table or column must be added here.
-var exportTables = []struct{ name, cols, order string }{
-	{"meta", "name, value", "name"},
-	{"entries", "idx, leaf_hash, kind, signers, raw, rejected", "idx"},
-	{"keys", "id, vkey, role, label, not_before, not_after, zones, idx", "idx"},
-	{"revocations", "key_id, idx, reason, effective", "idx"},
-	{"observations", "idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count, bearing_deg, weapon, source_type, evidence, text, external_id, source", "idx"},
-	{"incidents", "idx, id, revision, seq, status, merged_into", "idx"},
-	{"incident_current", "id, idx, revision, status, level, category, from_at, to_at, lon, lat", "id"},
-	{"incident_members", "id, obs_idx", "id, obs_idx"},
-	{"incident_parties", "id, party", "id, party"},
-	{"verifications", "idx, signer, ver_id, at, incident, revision, verdict, attributed_to", "idx"},
-	{"agreements", "idx, id, version, title, effective, expires", "idx"},
-	{"determinations", "idx, seq, agreement, version, trigger_id, at", "idx"},
-	{"determination_incidents", "idx, incident, revision", "idx, incident, revision"},
-	{"obligations", "idx, id, revision, seq, status", "idx"},
-	{"obligation_current", "id, idx, revision, determination, agreement, version, trigger_id, who, group_id, status, opened, deadline, settled", "id"},
-	{"responses", "idx, signer, resp_id, at, obligation, answer", "idx"},
-	{"sanctions", "idx, id, authority, status, at", "idx"},
-	{"sanction_current", "id, idx, authority, status, reimposed_by, reimposed_idx", "id"},
-	{"coverage", "idx, agreement, month, at", "idx"},
-	{"exchange_entries", "idx, kind, exchange, id, signer", "idx"},
-	{"patrol_entries", "idx, kind, id, plan, from_at, to_at", "idx"},
-}
+	"github.com/guarantor/guarantor/node"
+)
 
 // Export writes every table to w: a header line "# table (columns)" and
 // one tab-separated line per row in primary-key order. Text is quoted
@@ -51,13 +24,13 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("sqlite: export: %w", err)
 	}
 	defer tx.Rollback()
-	for _, t := range exportTables {
-		fmt.Fprintf(bw, "# %s (%s)\n", t.name, t.cols)
-		rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s ORDER BY %s", t.cols, t.name, t.order))
+	for _, t := range node.ExportTables {
+		fmt.Fprintf(bw, "# %s (%s)\n", t.Name, t.Cols)
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s ORDER BY %s", t.Cols, t.Name, t.Order))
 		if err != nil {
-			return fmt.Errorf("sqlite: export %s: %w", t.name, err)
+			return fmt.Errorf("sqlite: export %s: %w", t.Name, err)
 		}
-		n := strings.Count(t.cols, ",") + 1
+		n := strings.Count(t.Cols, ",") + 1
 		vals := make([]any, n)
 		ptrs := make([]any, n)
 		for i := range vals {
@@ -66,7 +39,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 		for rows.Next() {
 			if err := rows.Scan(ptrs...); err != nil {
 				rows.Close()
-				return fmt.Errorf("sqlite: export %s: %w", t.name, err)
+				return fmt.Errorf("sqlite: export %s: %w", t.Name, err)
 			}
 			for i, v := range vals {
 				if i > 0 {
@@ -77,7 +50,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer) error {
 			bw.WriteByte('\n')
 		}
 		if err := rows.Close(); err != nil {
-			return fmt.Errorf("sqlite: export %s: %w", t.name, err)
+			return fmt.Errorf("sqlite: export %s: %w", t.Name, err)
 		}
 	}
 	if err := bw.Flush(); err != nil {

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/guarantor/guarantor/node"
 )
 
 // Consistency reads, in one read transaction, the applied count and the
@@ -52,8 +54,8 @@ func TestExportCoversSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	exported := map[string][]string{}
-	for _, et := range exportTables {
-		exported[et.name] = strings.Split(et.cols, ", ")
+	for _, et := range node.ExportTables {
+		exported[et.Name] = strings.Split(et.Cols, ", ")
 	}
 	if !reflect.DeepEqual(exported, schema) {
 		t.Fatalf("Export writes\n%v\nbut the schema has\n%v", exported, schema)
