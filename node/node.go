@@ -84,6 +84,11 @@ type Node struct {
 	log   *ledger.Log
 	store Store
 
+	// compiled caches LatestAgreement's compilations by the log index of
+	// the agreement entry.
+	compiledMu sync.Mutex
+	compiled   map[uint64]*agreement.Compiled
+
 	regMu sync.RWMutex
 	reg   *registry.Registry
 

@@ -127,26 +127,39 @@ func (n *Node) teamObservation(ctx context.Context, plan *entry.PatrolPlan, id, 
 	return fmt.Errorf("no member of team %s logged an observation %q (log it first)", plan.Team, id)
 }
 
-// LatestAgreement compiles the latest logged version of an agreement; an
-// unknown id is an invalid-input error naming /agreement.
+// LatestAgreement returns the latest logged version of an agreement,
+// compiled once and shared: use its geometry (InZone, ZoneKM,
+// DistanceKM), not Eval, which keeps per-call state. An unknown id is an
+// invalid-input error naming /agreement.
 func (n *Node) LatestAgreement(ctx context.Context, id string) (*agreement.Compiled, error) {
 	rows, err := n.store.Agreements(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("node: read agreements: %w", err)
 	}
-	var doc *entry.Agreement
+	var row *AgreementRow
 	for i := range rows {
-		if d := &rows[i].Agreement; d.ID == id && (doc == nil || d.Version > doc.Version) {
-			doc = d
+		if r := &rows[i]; r.Agreement.ID == id && (row == nil || r.Agreement.Version > row.Agreement.Version) {
+			row = r
 		}
 	}
-	if doc == nil {
+	if row == nil {
 		return nil, guarantor.Errorf(guarantor.EInvalid, "/agreement", "no agreement %q is logged", id)
 	}
-	c, err := agreement.Compile(doc)
+	// A logged version never changes: compile each once (CEL and the
+	// zones' geometry), not on every patrol entry or zone query.
+	n.compiledMu.Lock()
+	defer n.compiledMu.Unlock()
+	if c := n.compiled[row.Index]; c != nil {
+		return c, nil
+	}
+	c, err := agreement.Compile(&row.Agreement)
 	if err != nil {
 		return nil, fmt.Errorf("node: compile agreement %s: %w", id, err)
 	}
+	if n.compiled == nil {
+		n.compiled = map[uint64]*agreement.Compiled{}
+	}
+	n.compiled[row.Index] = c
 	return c, nil
 }
 
