@@ -22,6 +22,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +64,14 @@ type Config struct {
 
 	// NoReplay skips running the engine over the log.
 	NoReplay bool
+
+	// AllowRejected lets the audit pass a log holding entries the key
+	// registry refuses (an unknown or revoked signer, a bad signature),
+	// listing them in Report.Rejected as every projection records them.
+	// Without it the first such entry fails the audit. Servers sharing
+	// one log can, rarely, log an entry of a key another revoked an
+	// instant before. Optional.
+	AllowRejected bool
 
 	// Engine is the engine configuration the log was written with.
 	// Optional: default engine.DefaultConfig().
@@ -138,11 +147,29 @@ type Report struct {
 	Revocations int
 	// ByKind counts the entries by kind ("key", "observation", ...).
 	ByKind map[string]int
+	// Rejected counts the entries the log holds but the rules refuse in
+	// log order, as every server's projection records them: the same
+	// bytes again, a second observation with one id from one signer, and
+	// (only with Config.AllowRejected; else the audit fails) an entry
+	// failing the key registry. Several servers sharing one log can race
+	// into the first two, and rarely into a key revoked an instant before;
+	// a single server never logs any. RejectedFirst lists the first few.
+	Rejected      int
+	RejectedFirst []RejectedEntry
 	// Replay is what the engine replay checked; nil with NoReplay.
 	Replay *ReplayReport
 	// Duration is the wall time the audit took.
 	Duration time.Duration
 }
+
+// RejectedEntry is an entry the rules refuse, and why.
+type RejectedEntry struct {
+	Index  uint64
+	Reason string
+}
+
+// maxRejectedListed bounds Report.RejectedFirst.
+const maxRejectedListed = 20
 
 // ReplayReport is the outcome of running the engine over the log.
 type ReplayReport struct {
@@ -274,6 +301,7 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 	rng := rf.NewEmptyRange(0)
 	size := func(context.Context) (uint64, error) { return cp.Size, nil }
 	var next uint64 // index of the next entry expected
+	seen := newSeen()
 	var rep2 *engine.Replayer
 	if !cfg.NoReplay {
 		ec := engine.DefaultConfig()
@@ -294,11 +322,22 @@ func Verify(ctx context.Context, cfg Config) (*Report, error) {
 			if err := rng.Append(rfc6962.DefaultHasher.HashLeaf(raw), nil); err != nil {
 				return nil, fmt.Errorf("entry %d: %w", next, err)
 			}
-			e, body, err := reg.Admit(next, raw)
-			if err != nil {
-				return nil, fmt.Errorf("entry %d: %w", next, err)
+			leaf := rfc6962.DefaultHasher.HashLeaf(raw)
+			e, body, why, regErr := admit(reg, seen, next, raw, leaf)
+			if regErr != nil && !cfg.AllowRejected {
+				return nil, fmt.Errorf("entry %d: %w", next, regErr)
 			}
-			rep.ByKind[string(e.Kind)]++
+			if e != nil {
+				rep.ByKind[string(e.Kind)]++
+			}
+			if why != "" {
+				rep.Rejected++
+				if len(rep.RejectedFirst) < maxRejectedListed {
+					rep.RejectedFirst = append(rep.RejectedFirst, RejectedEntry{next, why})
+				}
+				next++
+				continue
+			}
 			if rep2 != nil {
 				if err := replayEntry(rep2, next, raw, e, body); err != nil {
 					return nil, err
@@ -508,4 +547,45 @@ func writeState(path string, st State) error {
 		return fmt.Errorf("write state file: %w", err)
 	}
 	return nil
+}
+
+// seenEntries remembers, by 128-bit prefixes of their hashes, the leaf
+// hashes and the observation ids (signer and id) accepted so far.
+type seenEntries struct {
+	leaves map[[16]byte]uint64
+	obs    map[[16]byte]uint64
+}
+
+func newSeen() *seenEntries {
+	return &seenEntries{leaves: map[[16]byte]uint64{}, obs: map[[16]byte]uint64{}}
+}
+
+// admit decides the entry at index as every server's projection does
+// (node's follower): the same bytes again are a duplicate; then the key
+// registry's rules; then an observation whose signer already logged its
+// id is refused. It returns the parsed entry (nil if it does not parse)
+// and, for a refused one, why; regErr is the registry's refusal, if that
+// was the reason.
+func admit(reg *registry.Registry, seen *seenEntries, index uint64, raw, leaf []byte) (_ *entry.Entry, _ any, why string, regErr error) {
+	var lk [16]byte
+	copy(lk[:], leaf)
+	if first, dup := seen.leaves[lk]; dup {
+		e, _ := entry.Parse(raw)
+		return e, nil, fmt.Sprintf("duplicate of entry %d (the same bytes)", first), nil
+	}
+	seen.leaves[lk] = index
+	e, body, err := reg.Admit(index, raw)
+	if err != nil {
+		return e, nil, err.Error(), err
+	}
+	if ob, ok := body.(*entry.Observation); ok {
+		h := sha256.Sum256([]byte(entry.KeyID(e.Sigs[0].Name, e.Sigs[0].Hash) + "\x00" + ob.ID))
+		var ok [16]byte
+		copy(ok[:], h[:])
+		if prev, taken := seen.obs[ok]; taken {
+			return e, nil, fmt.Sprintf("observation id %q is already logged at index %d", ob.ID, prev), nil
+		}
+		seen.obs[ok] = index
+	}
+	return e, body, "", nil
 }

@@ -357,3 +357,36 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(n+1)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }
+
+// TestVerifySharedLogRaces: a log that several servers append to may hold
+// the same bytes twice and two observations with one id from one signer.
+// The audit records the later ones as rejected, as every projection does,
+// and replays the engine without them; an entry the registry refuses
+// passes only with AllowRejected, and is then listed too.
+func TestVerifySharedLogRaces(t *testing.T) {
+	ctx := context.Background()
+	l, mon := goodLog(t, 3)                           // entries 0-3
+	l.add(obs(t, mon, "1", "2025-01-02T03:04:05Z"))   // 4: the bytes of entry 2 again
+	l.add(obs(t, mon, "2", "2025-01-02T03:04:06Z"))   // 5: entry 3's id, other content
+	l.add(obs(t, mon, "new", "2025-01-02T03:04:07Z")) // 6: accepted
+	rep, err := audit.Verify(ctx, audit.Config{Server: l.url()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rejected != 2 || len(rep.RejectedFirst) != 2 ||
+		rep.RejectedFirst[0].Index != 4 || !strings.Contains(rep.RejectedFirst[0].Reason, "duplicate of entry 2") ||
+		rep.RejectedFirst[1].Index != 5 || !strings.Contains(rep.RejectedFirst[1].Reason, `observation id "2" is already logged at index 3`) {
+		t.Fatalf("rejected: %d %+v", rep.Rejected, rep.RejectedFirst)
+	}
+	l.add(obs(t, newKey(t, "monitor.stranger"), "x", "2025-01-02T03:04:05Z")) // 7
+	if _, err := audit.Verify(ctx, audit.Config{Server: l.url()}); err == nil || !strings.Contains(err.Error(), "entry 7:") {
+		t.Fatalf("a registry refusal without AllowRejected: %v", err)
+	}
+	rep, err = audit.Verify(ctx, audit.Config{Server: l.url(), AllowRejected: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rejected != 3 || rep.RejectedFirst[2].Index != 7 || !strings.Contains(rep.RejectedFirst[2].Reason, "not a registered key") {
+		t.Fatalf("with AllowRejected: %d %+v", rep.Rejected, rep.RejectedFirst)
+	}
+}

@@ -139,6 +139,27 @@ func (s *Service) Upload(ctx context.Context, exchange, side, list string, peopl
 	var listID string
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		ring := s.keyRing() // inside the transaction: see Rewrap
+		// An exchange is between two sides: the first two to upload. A
+		// third party may not add lists to it.
+		var others []string
+		rows, err := tx.QueryContext(ctx, "SELECT DISTINCT side FROM lists WHERE exchange = ? AND side <> ? ORDER BY side", exchange, side)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var o string
+			if err := rows.Scan(&o); err != nil {
+				rows.Close()
+				return err
+			}
+			others = append(others, o)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		if len(others) >= 2 {
+			return guarantor.Errorf(guarantor.EForbidden, "/side", "exchange %s is between %s and %s; %s is not a side of it", exchange, others[0], others[1], side)
+		}
 		var seq int
 		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM lists WHERE exchange = ? AND side = ?", exchange, side).Scan(&seq); err != nil {
 			return err
@@ -147,7 +168,7 @@ func (s *Service) Upload(ctx context.Context, exchange, side, list string, peopl
 		if len(listID) > maxID {
 			return guarantor.Errorf(guarantor.EInvalid, "/side", "the exchange name and side are too long for a list id of at most %d bytes", maxID)
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO lists (id, exchange, side, kind, seq, count, by_status, root, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err = tx.ExecContext(ctx, "INSERT INTO lists (id, exchange, side, kind, seq, count, by_status, root, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			listID, exchange, side, list, seq, len(people), string(statusJSON), root, fmtTime(at))
 		if err != nil {
 			return err

@@ -152,3 +152,31 @@ func TestUploadNormalises(t *testing.T) {
 		t.Errorf("empty list: id %q, bodies %+v; want ex1:UA:claimed:2 and one empty part", u2.ListID, u2.Bodies)
 	}
 }
+
+// TestUploadThirdSideRefused: an exchange is between the first two sides
+// to upload; a third party's list is refused and stores nothing.
+func TestUploadThirdSideRefused(t *testing.T) {
+	ctx := context.Background()
+	s := openService(t, "", testRing(t, testKey(t, "k1", 1)))
+	for _, side := range []string{"UA", "RU", "UA"} {
+		if _, err := s.Upload(ctx, "x-1", side, entry.ListHeld, []exchange.Person{shevchenko()}, testAt); err != nil {
+			t.Fatalf("upload by %s: %v", side, err)
+		}
+	}
+	_, err := s.Upload(ctx, "x-1", "MD", entry.ListHeld, []exchange.Person{shevchenko()}, testAt)
+	var ge *guarantor.Error
+	if !errors.As(err, &ge) || ge.Code != guarantor.EForbidden || ge.Field != "/side" {
+		t.Fatalf("third side's upload: %v; want forbidden at /side", err)
+	}
+	lists, err := s.Lists(ctx, "x-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lists) != 3 {
+		t.Fatalf("%d lists after a refused upload, want 3", len(lists))
+	}
+	// Another exchange is open to that party.
+	if _, err := s.Upload(ctx, "x-2", "MD", entry.ListHeld, []exchange.Person{shevchenko()}, testAt); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -42,7 +42,7 @@ func newAlertEnv(t *testing.T) *alertEnv {
 	}
 	e.alerts = st
 	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.VKey, AuthorityVKey: e.auth.VKey}
-	e.srv = httptest.NewServer(ghttp.NewServer(e.node, info, t.TempDir(), nil, slog.New(slog.DiscardHandler), ghttp.WithAlerts(st), ghttp.WithPrivateWebhooks()))
+	e.srv = httptest.NewServer(ghttp.NewServer(e.node, info, nil, slog.New(slog.DiscardHandler), ghttp.WithAlerts(st), ghttp.WithPrivateWebhooks()))
 	t.Cleanup(func() {
 		e.srv.Close()
 		_ = st.Close()
@@ -631,7 +631,7 @@ func TestWebhookSignatureCoversTheBody(t *testing.T) {
 func TestWebhooksToPrivateAddressesAreTheOperatorsCall(t *testing.T) {
 	e := newAlertEnv(t)
 	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.VKey, AuthorityVKey: e.auth.VKey}
-	strict := httptest.NewServer(ghttp.NewServer(e.node, info, t.TempDir(), nil, slog.New(slog.DiscardHandler), ghttp.WithAlerts(e.alerts)))
+	strict := httptest.NewServer(ghttp.NewServer(e.node, info, nil, slog.New(slog.DiscardHandler), ghttp.WithAlerts(e.alerts)))
 	defer strict.Close()
 	post := func(k key, body string) (int, ghttp.Problem) {
 		req, _ := http.NewRequest("POST", strict.URL+"/v1/webhooks", strings.NewReader(body))

@@ -151,22 +151,29 @@ func checkRequestNote(reg *registry.Registry, msg []byte, method, path string, n
 	if !ok {
 		return nil, errors.New("registry lost a key it verified")
 	}
+	// A revoked or expired key authenticates no one: 401, like an
+	// unknown key, not 403, which says who the caller is.
 	if k.Revoked != nil && !now.Before(k.Revoked.Effective) {
-		return nil, guarantor.Errorf(guarantor.ERevoked, "Authorization", "key %s is revoked", id)
+		return nil, guarantor.Errorf(guarantor.EUnauthenticated, "Authorization", "key %s is revoked", id)
 	}
 	if now.Before(k.NotBefore) || now.After(k.NotAfter) {
-		return nil, guarantor.Errorf(guarantor.EOutOfWindow, "Authorization", "key %s is not valid now", id)
+		return nil, guarantor.Errorf(guarantor.EUnauthenticated, "Authorization", "key %s is valid from %s to %s, not now", id, k.NotBefore.Format(time.RFC3339), k.NotAfter.Format(time.RFC3339))
 	}
 	return &caller{ID: id, Role: k.Role, BodySHA256: b.BodySHA256}, nil
 }
 
-// requireRole authenticates the request and checks the caller's role is
-// allowed. It writes the problem and returns nil if not.
+// requireRole returns the caller, whom authorize authenticated already
+// on a route that is not public, or else authenticates the request, and
+// checks the caller's role is allowed. It writes the problem and returns
+// nil if not.
 func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, allowed func(guarantor.Role) bool, what string) *caller {
-	c, err := s.authenticate(r)
-	if err != nil {
-		s.problem(w, r, err)
-		return nil
+	c, _ := r.Context().Value(callerKey{}).(*caller)
+	if c == nil {
+		var err error
+		if c, err = s.authenticate(r); err != nil {
+			s.problem(w, r, err)
+			return nil
+		}
 	}
 	if c == nil {
 		w.Header().Set("WWW-Authenticate", AuthScheme)

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -40,8 +41,13 @@ func (s *Server) handlePutBlob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	restricted := r.Header.Get("Guarantor-Restricted") == "true"
-	body := http.MaxBytesReader(w, r.Body, s.blobs.MaxSize()+1)
+	// NewServer caps the body at the store's limit.
+	body := &readErr{r: r.Body}
 	m, created, err := s.blobs.Put(r.Context(), r.PathValue("sha256"), body, r.Header.Get("Content-Type"), restricted, c.ID)
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(body.err, &tooBig) {
+		s.problem(w, r, guarantor.Errorf(guarantor.ETooLarge, "", "blobs are at most %d bytes", s.blobs.MaxSize()))
+		return
+	}
 	if err != nil {
 		s.problem(w, r, err)
 		return
@@ -94,4 +100,19 @@ func (s *Server) handleGetBlob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.Copy(w, f)
+}
+
+// readErr remembers the error its reader returned, which blob.Store.Put
+// describes without wrapping: an oversize body is told from a broken one.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (b *readErr) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }

@@ -94,7 +94,7 @@ func TestEvidenceAndWhoMayTouchIt(t *testing.T) {
 		{"unsigned", nil, 401, guarantor.EUnauthenticated},
 		{"unregistered key", &stranger, 401, guarantor.EUnauthenticated},
 		{"party", &party, 403, guarantor.EForbidden},
-		{"revoked", &revoked, 403, guarantor.ERevoked},
+		{"revoked", &revoked, 401, guarantor.EUnauthenticated}, // a revoked key authenticates no one
 	} {
 		if st, p := put(c.signer, jpeg, "image/jpeg", true); st != c.status || p.Code != c.code {
 			t.Errorf("%s storing: %d %s (%s), want %d %s", c.name, st, p.Code, p.Detail, c.status, c.code)

@@ -96,7 +96,7 @@ func newExchangeEnv(t *testing.T) *exchangeEnv {
 		t.Fatal(err)
 	}
 	info := ghttp.Info{Origin: "test.log", LogVKey: logK.VKey, AuthorityVKey: e.auth.VKey}
-	e.srv = httptest.NewServer(ghttp.NewServer(e.node, info, filepath.Join(e.dir, "log"), e.metrics, logger, ghttp.WithExchange(e.svc)))
+	e.srv = httptest.NewServer(ghttp.NewServer(e.node, info, e.metrics, logger, ghttp.WithExchange(e.svc)))
 	t.Cleanup(func() {
 		e.srv.Close()
 		e.node.Close()

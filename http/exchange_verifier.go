@@ -29,6 +29,13 @@ func WithExchange(svc *exchange.Service) Option { return func(s *Server) { s.exc
 // MaxExchangeUpload is the largest list upload, in bytes.
 const MaxExchangeUpload = 32 << 20
 
+// The verifier's request bodies' limits, in bytes.
+const (
+	maxReconcileBody = 4 << 10
+	maxDecisionsBody = 1 << 20
+	maxDraftBody     = 4 << 10
+)
+
 // ListUpload is the body of POST /v1/exchanges/{exchange}/lists.
 type ListUpload struct {
 	List   string            `json:"list"` // held or claimed
@@ -228,7 +235,7 @@ func (s *Server) handleExchangeReconcile(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	var req ReconcileRequest
-	if !s.readSigned(w, r, c, 4<<10, &req) {
+	if !s.readSigned(w, r, c, maxReconcileBody, &req) {
 		return
 	}
 	rec, err := svc.Reconcile(r.Context(), r.PathValue("exchange"), req.Holder)
@@ -269,7 +276,7 @@ func (s *Server) handleExchangeDecisions(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	var req DecisionsRequest
-	if !s.readSigned(w, r, c, 1<<20, &req) {
+	if !s.readSigned(w, r, c, maxDecisionsBody, &req) {
 		return
 	}
 	rec, err := svc.Decide(r.Context(), r.PathValue("exchange"), req.Holder, req.Decisions)
@@ -315,7 +322,7 @@ func (s *Server) handleExchangeDraft(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req ManifestRequest
-	if !s.readSigned(w, r, c, 4<<10, &req) {
+	if !s.readSigned(w, r, c, maxDraftBody, &req) {
 		return
 	}
 	if req.At.IsZero() {

@@ -52,11 +52,13 @@ func StatusOf(code string) int {
 // problem writes err as application/problem+json.
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	p := s.problemOf(r, err)
-	switch p.Status {
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "1")
-	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", "600")
+	if w.Header().Get("Retry-After") == "" { // unless the caller knows better
+		switch p.Status {
+		case http.StatusServiceUnavailable:
+			w.Header().Set("Retry-After", "1")
+		case http.StatusTooManyRequests:
+			w.Header().Set("Retry-After", "600")
+		}
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)

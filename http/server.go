@@ -1,7 +1,9 @@
 // Package http serves guarantor over HTTP: the JSON API for submitting and
 // reading entries, open data exports, the C2SP tlog-tiles read API under
 // /log/, health and metrics. Routes lists every route with who may call
-// it; GET /v1/openapi.json describes them all.
+// it, its body limit and whether it is rate limited; NewServer enforces
+// all three before a handler runs. GET /v1/openapi.json describes them
+// all.
 //
 // Every write is authorised by note signatures checked against the key
 // registry, not by the connection, so the API has no sessions.
@@ -23,7 +25,6 @@ import (
 	"github.com/guarantor/guarantor/blob"
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/exchange"
-	"github.com/guarantor/guarantor/ledger"
 	"github.com/guarantor/guarantor/node"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,72 +39,88 @@ type Info struct {
 	IntakeVKey    string `json:"intake_vkey,omitempty"`
 }
 
-// Route is one route of the API and who may call it.
+// Route is one route of the API: who may call it and how much it takes.
 type Route struct {
 	Pattern string // net/http ServeMux pattern
-	Who     string // who may call it
+	// Allow is who may call it. NewServer enforces its roles before the
+	// handler runs; the handler keeps the finer checks Allow.Note names.
+	Allow Access
+	// MaxBody is the largest request body in bytes: 0 means
+	// DefaultMaxBody, BlobStoreLimit the evidence store's limit. A larger
+	// body is refused with 413 and changes nothing.
+	MaxBody int64
+	// WriteLimited routes are rate limited per client address
+	// (WithWriteLimit).
+	WriteLimited bool
+	// Needs is the Option that serves the route, if it needs one
+	// ("WithBlobs", "WithAlerts", "WithExchange", "WithTestimony",
+	// "WithUI"). Without it the route answers 404 or 503 to anyone,
+	// signed or not: nothing is behind it to protect.
+	Needs string
 }
 
-// Routes is the authorisation table: every route the server answers.
-// NewServer refuses to start if a route lacks a handler or a handler lacks
-// a route, and a test checks each is in the OpenAPI document.
+// Routes is the authorisation table: every route the server answers, who
+// may call it (Route.Who says it in words) and its limits. NewServer
+// enforces it and refuses to start if a route lacks a handler or a
+// handler lacks a route; tests check each route is in the OpenAPI
+// document and prove, route by route, who may call it and who may not.
 var Routes = []Route{
-	{"POST /v1/entries", "anyone; the entry's own signatures decide whether it is accepted"},
-	{"POST /v1/entries:batch", "anyone; as above, note by note"},
-	{"POST /v1/testimony", "anyone, rate limited per address; logged as testimony signed by the intake key"},
-	{"GET /v1/log", "anyone"},
-	{"GET /v1/entries/{index}", "anyone (published entries only)"},
-	{"GET /v1/schemas/{file}", "anyone"},
-	{"GET /v1/openapi.json", "anyone"},
-	{"GET /v1/observations.csv", "anyone (open data: observations hold no personal data)"},
-	{"GET /v1/observations.geojson", "anyone (as above)"},
-	{"GET /v1/incidents", "anyone (open data: incidents hold no personal data)"},
-	{"GET /v1/incidents/{id}", "anyone (open data: incidents hold no personal data)"},
-	{"GET /v1/incidents.csv", "anyone (open data: incidents hold no personal data)"},
-	{"GET /v1/incidents.geojson", "anyone (open data: incidents hold no personal data)"},
-	{"GET /v1/agreements", "anyone (open data)"},
-	{"GET /v1/agreements/{id}", "anyone (open data)"},
-	{"GET /v1/determinations", "anyone (open data)"},
-	{"GET /v1/obligations", "anyone (open data)"},
-	{"GET /v1/obligations/{id}", "anyone (open data)"},
-	{"GET /v1/obligations.csv", "anyone (open data)"},
-	{"GET /v1/guarantors/{who}/record", "anyone (open data)"},
-	{"GET /v1/guarantors.csv", "anyone (open data)"},
-	{"GET /v1/guarantors/{who}/feed.atom", "anyone (open data): Atom feed of guarantor:{who}'s obligation revisions"},
-	{"GET /v1/parties/{who}/feed.atom", "anyone (open data): Atom feed of party:{who}'s obligation revisions"},
-	{"POST /v1/webhooks", "signed request by a guarantor or party key (for its own obligations) or an operator key (for anyone's, or all)"},
-	{"GET /v1/webhooks", "signed request by a guarantor or party key (its own webhooks) or an operator key (all); never the secrets"},
-	{"DELETE /v1/webhooks/{id}", "signed request by a key of the role that subscribed, or an operator key"},
-	{"GET /v1/webhooks/{id}/deliveries", "signed request by a key of the role that subscribed, or an operator key"},
-	{"POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver", "signed request by a key of the role that subscribed, or an operator key"},
-	{"GET /v1/coalition/{agreement}/coverage", "anyone (open data: what the coalition pledged and deployed, and the gaps)"},
-	{"GET /v1/coalition/{agreement}/coverage.csv", "anyone (as above)"},
-	{"GET /v1/coalition/{agreement}/support.csv", "anyone (as above: economic support pledged, due and disbursed per donor)"},
-	{"GET /v1/patrols", "anyone (open data: the mission's patrol plans and reports, tracks and restrictions)"},
-	{"GET /v1/patrols.geojson", "anyone (as above)"},
-	{"GET /v1/patrols/restrictions.csv", "anyone (as above)"},
-	{"GET /v1/patrols/coverage", "anyone (open data: the share of the agreement's zones and lines the patrols covered, per day or week, the gaps, restrictions counted, cameras' outages)"},
-	{"GET /v1/patrols/coverage.csv", "anyone (as above)"},
-	{"GET /v1/exchanges/{exchange}", "anyone (open data: counts and progress of a prisoner exchange, from the log; no identity)"},
-	{"GET /v1/exchanges/{exchange}/manifests/{id}", "anyone (open data: a batch's keyed commitments and root, for families' checks; no identity)"},
-	{"POST /v1/exchanges/{exchange}/lists", "signed request (body covered) by a party key: uploads that party's own list in clear, stored encrypted"},
-	{"GET /v1/exchanges/{exchange}/lists", "signed request by the verifier (every list) or a party key (its own lists); ids and counts only"},
-	{"GET /v1/exchanges/{exchange}/lists/{id}/records", "signed request by the verifier, or by a key of the party whose list it is: clear records"},
-	{"POST /v1/exchanges/{exchange}/reconcile", "signed request (body covered) by the verifier only"},
-	{"GET /v1/exchanges/{exchange}/reconciliations/{holder}", "signed request by the verifier only (it quotes both sides' records)"},
-	{"POST /v1/exchanges/{exchange}/decisions", "signed request (body covered) by the verifier only"},
-	{"GET /v1/exchanges/{exchange}/parties/{side}", "signed request by the verifier or a key of party:{side}: that party's own records and their states, never the other side's"},
-	{"POST /v1/exchanges/{exchange}/manifests", "signed request (body covered) by the verifier only: drafts a batch for both parties and the verifier to co-sign"},
-	{"GET /v1/exchanges/{exchange}/persons/{person}/opening", "signed request by the verifier only: the opening it hands one family out of band"},
-	{"GET /v1/sanctions", "anyone (open data: measures, authorities and targets are public acts; no private persons)"},
-	{"GET /v1/sanctions/{id}", "anyone (as above)"},
-	{"GET /v1/sanctions.ftm.jsonl", "anyone (as above)"},
-	{"GET /log/", "anyone: C2SP tlog-tiles checkpoint and tiles"},
-	{"PUT /v1/blobs/{sha256}", "signed request by a monitor, sensor, analyst or operator key"},
-	{"GET /v1/blobs/{sha256}", "anyone for public evidence; restricted evidence: signed request by a monitor, analyst, operator, verifier or the authority, or by its uploader"},
-	{"GET /healthz", "anyone"},
-	{"GET /metrics", "anyone (counts only: no entry contents, keys or personal data)"},
-	{"GET /", "anyone (public pages): every GET no route above matches; 404 without WithUI"},
+	{Pattern: "POST /v1/entries", Allow: Anyone("the entry's own signatures decide whether it is accepted"), MaxBody: entry.MaxSize, WriteLimited: true},
+	{Pattern: "POST /v1/entries:batch", Allow: Anyone("as above, note by note"), MaxBody: MaxBatchBytes, WriteLimited: true},
+	{Pattern: "POST /v1/testimony", Allow: Anyone("rate limited per address by its own limit (WithTestimony); logged as testimony signed by the intake key"), MaxBody: MaxTestimonyBody, Needs: "WithTestimony"},
+	{Pattern: "GET /v1/log", Allow: Anyone("")},
+	{Pattern: "GET /v1/entries/{index}", Allow: Anyone("published entries only")},
+	{Pattern: "GET /v1/schemas/{file}", Allow: Anyone("")},
+	{Pattern: "GET /v1/openapi.json", Allow: Anyone("")},
+	{Pattern: "GET /v1/observations.csv", Allow: Anyone("open data: observations hold no personal data")},
+	{Pattern: "GET /v1/observations.geojson", Allow: Anyone("as above")},
+	{Pattern: "GET /v1/incidents", Allow: Anyone("open data: incidents hold no personal data")},
+	{Pattern: "GET /v1/incidents/{id}", Allow: Anyone("open data: incidents hold no personal data")},
+	{Pattern: "GET /v1/incidents.csv", Allow: Anyone("open data: incidents hold no personal data")},
+	{Pattern: "GET /v1/incidents.geojson", Allow: Anyone("open data: incidents hold no personal data")},
+	{Pattern: "GET /v1/agreements", Allow: Anyone("open data")},
+	{Pattern: "GET /v1/agreements/{id}", Allow: Anyone("open data")},
+	{Pattern: "GET /v1/determinations", Allow: Anyone("open data")},
+	{Pattern: "GET /v1/obligations", Allow: Anyone("open data")},
+	{Pattern: "GET /v1/obligations/{id}", Allow: Anyone("open data")},
+	{Pattern: "GET /v1/obligations.csv", Allow: Anyone("open data")},
+	{Pattern: "GET /v1/guarantors/{who}/record", Allow: Anyone("open data")},
+	{Pattern: "GET /v1/guarantors.csv", Allow: Anyone("open data")},
+	{Pattern: "GET /v1/guarantors/{who}/feed.atom", Allow: Anyone("open data: Atom feed of guarantor:{who}'s obligation revisions")},
+	{Pattern: "GET /v1/parties/{who}/feed.atom", Allow: Anyone("open data: Atom feed of party:{who}'s obligation revisions")},
+	{Pattern: "POST /v1/webhooks", Allow: Signed("the signature covers the body; a guarantor or party key for its own obligations, an operator key for anyone's or all", guarantor.RoleOperator, "party:*", "guarantor:*"), MaxBody: maxSubscribeBody, WriteLimited: true, Needs: "WithAlerts"},
+	{Pattern: "GET /v1/webhooks", Allow: Signed("a guarantor or party key sees its own webhooks, an operator key all; never the secrets", guarantor.RoleOperator, "party:*", "guarantor:*"), Needs: "WithAlerts"},
+	{Pattern: "DELETE /v1/webhooks/{id}", Allow: Signed("the handler admits a key of the role that subscribed, or an operator key", guarantor.RoleOperator, "party:*", "guarantor:*"), Needs: "WithAlerts"},
+	{Pattern: "GET /v1/webhooks/{id}/deliveries", Allow: Signed("the handler admits a key of the role that subscribed, or an operator key", guarantor.RoleOperator, "party:*", "guarantor:*"), Needs: "WithAlerts"},
+	{Pattern: "POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver", Allow: Signed("the handler admits a key of the role that subscribed, or an operator key", guarantor.RoleOperator, "party:*", "guarantor:*"), WriteLimited: true, Needs: "WithAlerts"},
+	{Pattern: "GET /v1/coalition/{agreement}/coverage", Allow: Anyone("open data: what the coalition pledged and deployed, and the gaps")},
+	{Pattern: "GET /v1/coalition/{agreement}/coverage.csv", Allow: Anyone("as above")},
+	{Pattern: "GET /v1/coalition/{agreement}/support.csv", Allow: Anyone("as above: economic support pledged, due and disbursed per donor")},
+	{Pattern: "GET /v1/patrols", Allow: Anyone("open data: the mission's patrol plans and reports, tracks and restrictions")},
+	{Pattern: "GET /v1/patrols.geojson", Allow: Anyone("as above")},
+	{Pattern: "GET /v1/patrols/restrictions.csv", Allow: Anyone("as above")},
+	{Pattern: "GET /v1/patrols/coverage", Allow: Anyone("open data: the share of the agreement's zones and lines the patrols covered, per day or week, the gaps, restrictions counted, cameras' outages")},
+	{Pattern: "GET /v1/patrols/coverage.csv", Allow: Anyone("as above")},
+	{Pattern: "GET /v1/exchanges/{exchange}", Allow: Anyone("open data: counts and progress of a prisoner exchange, from the log; no identity")},
+	{Pattern: "GET /v1/exchanges/{exchange}/manifests/{id}", Allow: Anyone("open data: a batch's keyed commitments and root, for families' checks; no identity")},
+	{Pattern: "POST /v1/exchanges/{exchange}/lists", Allow: Signed("the signature covers the body; uploads the caller's own party's list in clear, stored encrypted", "party:*"), MaxBody: MaxExchangeUpload, WriteLimited: true, Needs: "WithExchange"},
+	{Pattern: "GET /v1/exchanges/{exchange}/lists", Allow: Signed("the verifier sees every list, a party its own; ids and counts only", guarantor.RoleVerifier, "party:*"), Needs: "WithExchange"},
+	{Pattern: "GET /v1/exchanges/{exchange}/lists/{id}/records", Allow: Signed("clear records; the handler admits a party's key only to that party's own lists", guarantor.RoleVerifier, "party:*"), Needs: "WithExchange"},
+	{Pattern: "POST /v1/exchanges/{exchange}/reconcile", Allow: Signed("the signature covers the body", guarantor.RoleVerifier), MaxBody: maxReconcileBody, Needs: "WithExchange"},
+	{Pattern: "GET /v1/exchanges/{exchange}/reconciliations/{holder}", Allow: Signed("it quotes both sides' records", guarantor.RoleVerifier), Needs: "WithExchange"},
+	{Pattern: "POST /v1/exchanges/{exchange}/decisions", Allow: Signed("the signature covers the body", guarantor.RoleVerifier), MaxBody: maxDecisionsBody, Needs: "WithExchange"},
+	{Pattern: "GET /v1/exchanges/{exchange}/parties/{side}", Allow: Signed("that party's own records and their states, never the other side's", guarantor.RoleVerifier, "party:{side}"), Needs: "WithExchange"},
+	{Pattern: "POST /v1/exchanges/{exchange}/manifests", Allow: Signed("the signature covers the body; drafts a batch for both parties and the verifier to co-sign", guarantor.RoleVerifier), MaxBody: maxDraftBody, Needs: "WithExchange"},
+	{Pattern: "GET /v1/exchanges/{exchange}/persons/{person}/opening", Allow: Signed("the opening it hands one family out of band", guarantor.RoleVerifier), Needs: "WithExchange"},
+	{Pattern: "GET /v1/sanctions", Allow: Anyone("open data: measures, authorities and targets are public acts; no private persons")},
+	{Pattern: "GET /v1/sanctions/{id}", Allow: Anyone("as above")},
+	{Pattern: "GET /v1/sanctions.ftm.jsonl", Allow: Anyone("as above")},
+	{Pattern: "GET /log/", Allow: Anyone("C2SP tlog-tiles checkpoint and tiles")},
+	{Pattern: "PUT /v1/blobs/{sha256}", Allow: Signed("the body must hash to the name", guarantor.RoleMonitor, guarantor.RoleSensor, guarantor.RoleAnalyst, guarantor.RoleOperator), MaxBody: BlobStoreLimit, WriteLimited: true, Needs: "WithBlobs"},
+	{Pattern: "GET /v1/blobs/{sha256}", Allow: Anyone("public evidence; restricted evidence only to a signed request by a monitor, analyst, operator or verifier key, the authority or its uploader, which the handler checks"), Needs: "WithBlobs"},
+	{Pattern: "GET /healthz", Allow: Anyone("")},
+	{Pattern: "GET /metrics", Allow: Anyone("counts only: no entry contents, keys or personal data")},
+	{Pattern: "GET /", Allow: Anyone("the public pages: every GET no route above matches; 404 without WithUI"), Needs: "WithUI"},
 }
 
 // Server is the HTTP front of a node.
@@ -122,6 +139,7 @@ type Server struct {
 	clock           func() time.Time  // nil: time.Now
 	ui              http.Handler      // GET / (WithUI); nil: 404
 	exchange        *exchange.Service // the verifier's exchange endpoints (WithExchange); nil: 404
+	writes          *writeLimiter     // WithWriteLimit; nil: unlimited
 }
 
 // WithUI serves h, the public web pages (package web), on GET /: every
@@ -129,16 +147,18 @@ type Server struct {
 // take precedence. Without it such requests get a 404.
 func WithUI(h http.Handler) Option { return func(s *Server) { s.ui = h } }
 
-// NewServer returns a handler for n. logDir is the log's directory, whose
-// public files are served under /log/. gatherer serves /metrics.
-func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Registry, logger *slog.Logger, opts ...Option) *Server {
+// NewServer returns a handler for n. The log's public tlog-tiles files
+// are served under /log/ from n's log (its directory or its database).
+// gatherer serves /metrics.
+func NewServer(n *node.Node, info Info, gatherer *prometheus.Registry, logger *slog.Logger, opts ...Option) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	if gatherer == nil {
 		gatherer = prometheus.NewRegistry()
 	}
-	s := &Server{node: n, info: info, logger: logger, mux: http.NewServeMux(), metrics: gatherer}
+	s := &Server{node: n, info: info, logger: logger, mux: http.NewServeMux(), metrics: gatherer,
+		writes: newWriteLimiter(DefaultWriteRate, DefaultWriteBurst)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -193,7 +213,7 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 		"POST /v1/exchanges/{exchange}/manifests":               http.HandlerFunc(s.handleExchangeDraft),
 		"GET /v1/exchanges/{exchange}/persons/{person}/opening": http.HandlerFunc(s.handleExchangeOpening),
 		"GET /v1/sanctions.ftm.jsonl":                           http.HandlerFunc(s.handleSanctionsFtM),
-		"GET /log/":                                             http.StripPrefix("/log/", ledger.TileHandler(logDir)),
+		"GET /log/":                                             http.StripPrefix("/log/", n.Log().Handler()),
 		"PUT /v1/blobs/{sha256}":                                http.HandlerFunc(s.handlePutBlob),
 		"GET /v1/blobs/{sha256}":                                http.HandlerFunc(s.handleGetBlob),
 		"GET /healthz":                                          http.HandlerFunc(s.handleHealth),
@@ -211,14 +231,43 @@ func NewServer(n *node.Node, info Info, logDir string, gatherer *prometheus.Regi
 	if len(handlers) != len(Routes) {
 		panic("http: the handlers and the Routes table differ")
 	}
-	for _, r := range Routes {
-		h, ok := handlers[r.Pattern]
+	serves := map[string]bool{
+		"": true, "WithBlobs": s.blobs != nil, "WithAlerts": s.alerts != nil,
+		"WithExchange": s.exchange != nil, "WithTestimony": s.testimony != nil, "WithUI": s.ui != nil,
+	}
+	for _, rt := range Routes {
+		h, ok := handlers[rt.Pattern]
 		if !ok {
-			panic("http: no handler for route " + r.Pattern)
+			panic("http: no handler for route " + rt.Pattern)
 		}
-		s.mux.Handle(r.Pattern, h)
+		on, known := serves[rt.Needs]
+		if !known {
+			panic(fmt.Sprintf("http: route %s needs %q, which is no Option", rt.Pattern, rt.Needs))
+		}
+		rt.Allow.check(rt.Pattern)
+		// The checks run in this order: rate, size, role, then the
+		// handler's own; the cheapest refuse first.
+		if on {
+			h = s.authorize(rt, h)
+		}
+		h = s.limitBody(rt.Pattern, s.maxBody(rt), h)
+		if rt.WriteLimited && s.writes != nil {
+			h = s.limitWrites(h)
+		}
+		s.mux.Handle(rt.Pattern, h)
 	}
 	return s
+}
+
+// maxBody is the body limit of rt on this server.
+func (s *Server) maxBody(rt Route) int64 {
+	switch {
+	case rt.MaxBody == BlobStoreLimit && s.blobs != nil:
+		return s.blobs.MaxSize()
+	case rt.MaxBody <= 0:
+		return DefaultMaxBody
+	}
+	return rt.MaxBody
 }
 
 // ServeHTTP routes the request and logs it (method, path, status, time;
@@ -368,18 +417,25 @@ func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleHealth answers 200 while the node follows the log and its engine
-// (if any) agrees with it, 503 once the engine has halted on a divergence.
+// (if any) agrees with it; 503 once the engine has halted on a divergence,
+// or while the disk is full or read-only (writes are then refused).
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	h := map[string]any{"status": "ok", "applied": s.node.Applied()}
 	status := http.StatusOK
 	if st, ok := s.node.Engine(); ok {
-		eng := map[string]any{"derived_emitted": st.Seq, "derived_logged": st.Matched, "pending": st.Pending, "open_incidents": st.Open}
+		eng := map[string]any{"derived_emitted": st.Seq, "derived_logged": st.Matched, "pending": st.Pending, "open_incidents": st.Open,
+			"writer": s.node.Leading()} // false: another server sharing the log writes the engine's entries
 		if st.Halted != nil {
 			eng["halted"] = st.Halted.Error()
 			h["status"] = "engine halted"
 			status = http.StatusServiceUnavailable
 		}
 		h["engine"] = eng
+	}
+	if err := s.node.DiskFault(); err != nil {
+		h["status"] = "disk fault"
+		h["disk"] = err.Error()
+		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, h)
 }

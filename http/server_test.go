@@ -75,7 +75,7 @@ func newEnvWithEngine(t *testing.T, eng *node.EngineConfig) *env {
 	info := ghttp.Info{Origin: "test.log", LogVKey: e.logK.VKey, AuthorityVKey: e.auth.VKey}
 	e.intake = newKey(t, "test.intake")
 	e.contactKey = []byte("0123456789abcdef0123456789abcdef")
-	e.srv = httptest.NewServer(ghttp.NewServer(n, info, filepath.Join(dir, "log"), reg, nil, ghttp.WithBlobs(blobs),
+	e.srv = httptest.NewServer(ghttp.NewServer(n, info, reg, nil, ghttp.WithBlobs(blobs),
 		ghttp.WithTestimony(ghttp.TestimonyConfig{Signer: e.intake.S, ContactKey: e.contactKey, Every: time.Hour, Burst: 6})))
 	t.Cleanup(func() {
 		e.srv.Close()

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -31,6 +30,9 @@ type TestimonyConfig struct {
 	Every time.Duration
 	Burst int
 }
+
+// MaxTestimonyBody is the largest statement, in bytes.
+const MaxTestimonyBody = 32 << 10
 
 type testimony struct {
 	cfg      TestimonyConfig
@@ -75,10 +77,7 @@ func (s *Server) handleTestimony(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, guarantor.Errorf(guarantor.ENotFound, "", "this server takes no public testimony"))
 		return
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := clientAddr(r)
 	lim, ok := t.limiters.Get(host)
 	if !ok {
 		lim = rate.NewLimiter(rate.Every(t.cfg.Every), t.cfg.Burst)
@@ -93,7 +92,7 @@ func (s *Server) handleTestimony(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req TestimonyRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<10))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxTestimonyBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		var tooBig *http.MaxBytesError

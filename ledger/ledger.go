@@ -1,15 +1,18 @@
 // Package ledger is guarantor's transparency log: a Tessera log on its
-// POSIX driver, checkpoints signed by the log key, read back through the
-// C2SP tlog-tiles API. It adds nothing to the tree that Tessera does not
+// POSIX driver (one server) or its MySQL driver (several servers sharing
+// one MySQL or MariaDB database), checkpoints signed by the log key, read
+// back through the C2SP tlog-tiles API. It adds nothing to the tree that Tessera does not
 // do itself; it wires Tessera's appender, publication awaiter and proof
 // builder together and serves the tiles over HTTP.
 package ledger
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -26,7 +29,16 @@ import (
 type Config struct {
 	// Dir holds the log: the public tlog-tiles files (checkpoint, tile/)
 	// and Tessera's private state (.state/). Back them up together.
+	// Required unless MySQL is set.
 	Dir string
+
+	// MySQL, if set, keeps the log in this MySQL or MariaDB database
+	// (go-sql-driver DSN, user:password@tcp(host:3306)/database) with
+	// Tessera's MySQL driver instead of in Dir. Several servers may open
+	// the same database: Tessera sequences their entries in one
+	// transaction per batch, so they serve one log. The driver publishes
+	// checkpoints at most once a second (MinMySQLCheckpointInterval).
+	MySQL string
 
 	// Signer signs checkpoints; its name is the log's origin line.
 	Signer note.Signer
@@ -81,6 +93,9 @@ func (c *Config) setDefaults() {
 	if c.CheckpointInterval == 0 {
 		c.CheckpointInterval = 200 * time.Millisecond
 	}
+	if c.MySQL != "" && c.CheckpointInterval < MinMySQLCheckpointInterval {
+		c.CheckpointInterval = MinMySQLCheckpointInterval
+	}
 	if c.PollPeriod == 0 {
 		c.PollPeriod = 20 * time.Millisecond
 	}
@@ -102,6 +117,8 @@ type Log struct {
 	cancel   context.CancelFunc
 
 	nodes *nodeHashes
+	db    *sql.DB     // the MySQL pool; nil on POSIX
+	lease *mysqlLease // the engine's write lease on MySQL; nil on POSIX
 }
 
 // Exists reports whether dir already holds a log.
@@ -115,20 +132,43 @@ func Exists(dir string) bool {
 // With Config.Witnesses, creating a log needs the quorum too: its first,
 // empty checkpoint is witnessed like every other.
 func Open(ctx context.Context, cfg Config) (*Log, error) {
-	if cfg.Dir == "" || cfg.Signer == nil {
-		return nil, errors.New("ledger: Config.Dir and Config.Signer are required")
+	if (cfg.Dir == "" && cfg.MySQL == "") || cfg.Signer == nil {
+		return nil, errors.New("ledger: Config.Dir (or Config.MySQL) and Config.Signer are required")
 	}
 	cfg.setDefaults()
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("ledger: create log directory: %w", err)
-	}
 	// The appender's context must outlive every Add; it is cancelled only
 	// after shutdown has flushed in Close.
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	driver, err := posix.New(lctx, posix.Config{Path: cfg.Dir})
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("ledger: open POSIX log in %s: %w", cfg.Dir, err)
+	var (
+		driver tessera.Driver
+		db     *sql.DB
+		lease  *mysqlLease
+	)
+	if cfg.MySQL != "" {
+		var st interface{ tessera.Driver }
+		var err error
+		db, st, err = openMySQL(ctx, cfg.MySQL)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		if lease, err = newMySQLLease(ctx, db); err != nil {
+			cancel()
+			db.Close()
+			return nil, err
+		}
+		driver = st
+	} else {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			cancel()
+			return nil, fmt.Errorf("ledger: create log directory: %w", err)
+		}
+		d, err := posix.New(lctx, posix.Config{Path: cfg.Dir})
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("ledger: open POSIX log in %s: %w", cfg.Dir, err)
+		}
+		driver = d
 	}
 	opts := tessera.NewAppendOptions().
 		WithCheckpointSigner(cfg.Signer).
@@ -142,7 +182,13 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	appender, shutdown, reader, err := tessera.NewAppender(lctx, driver, opts)
 	if err != nil {
 		cancel()
+		if db != nil {
+			db.Close()
+		}
 		return nil, fmt.Errorf("ledger: start appender: %w", err)
+	}
+	if db != nil {
+		reader = exactReader{reader}
 	}
 	return &Log{
 		cfg:      cfg,
@@ -152,7 +198,36 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		awaiter:  tessera.NewPublicationAwaiter(lctx, reader.ReadCheckpoint, cfg.PollPeriod),
 		cancel:   cancel,
 		nodes:    newNodeHashes(reader.ReadTile, 1<<18),
+		db:       db,
+		lease:    lease,
 	}, nil
+}
+
+// Shared reports whether several servers may append to this log at once
+// (the MySQL driver). They must then agree who runs the engine: see
+// EngineLease.
+func (l *Log) Shared() bool { return l.db != nil }
+
+// EngineLease returns the lease that lets one of the servers sharing the
+// log write the engine's entries, or nil on a log only one server opens.
+func (l *Log) EngineLease() interface {
+	Acquire(ctx context.Context) (held context.Context, release func(), err error)
+} {
+	if l.lease == nil {
+		return nil
+	}
+	return l.lease
+}
+
+// Handler serves the log's public C2SP tlog-tiles resources (see
+// TileHandler): from the files in Dir, or from the database.
+//
+// Anyone may call it: the log is public by design.
+func (l *Log) Handler() http.Handler {
+	if l.db == nil {
+		return TileHandler(l.cfg.Dir)
+	}
+	return ReaderHandler(l.reader)
 }
 
 // Origin returns the log's origin, the name of its checkpoint signer.
@@ -239,8 +314,13 @@ func ReadEntries(ctx context.Context, getBundle client.EntryBundleFetcherFunc, f
 // resolved is published, and stops Tessera.
 func (l *Log) Close(ctx context.Context) error {
 	defer l.cancel()
-	if err := l.shutdown(ctx); err != nil {
-		return fmt.Errorf("ledger: shutdown: %w", err)
+	err := l.shutdown(ctx)
+	if err != nil {
+		err = fmt.Errorf("ledger: shutdown: %w", err)
 	}
-	return nil
+	if l.db != nil {
+		l.cancel() // stop the checkpoint publisher before its pool closes
+		err = errors.Join(err, l.db.Close())
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -8,6 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/api/layout"
 )
 
 // tilePath matches the canonical C2SP tlog-tiles resource paths: hash
@@ -24,6 +29,39 @@ var tilePath = regexp.MustCompile(`^tile/(entries|[0-9]|[1-5][0-9]|6[0-3])/((?:x
 //
 // Anyone may call it: the log is public by design.
 func TileHandler(dir string) http.Handler {
+	return resourceHandler(func(_ context.Context, p string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+	})
+}
+
+// ReaderHandler serves the same resources as TileHandler, read through r
+// (a log kept in a database). Anyone may call it.
+func ReaderHandler(r tessera.LogReader) http.Handler {
+	return resourceHandler(func(ctx context.Context, p string) ([]byte, error) {
+		if p == "checkpoint" {
+			return r.ReadCheckpoint(ctx)
+		}
+		rest := strings.TrimPrefix(p, "tile/")
+		level, index, _ := strings.Cut(rest, "/")
+		if level == "entries" {
+			i, w, err := layout.ParseTileIndexPartial(index)
+			if err != nil {
+				return nil, fs.ErrNotExist
+			}
+			return r.ReadEntryBundle(ctx, i, w)
+		}
+		l, i, w, err := layout.ParseTileLevelIndexPartial(level, index)
+		if err != nil {
+			return nil, fs.ErrNotExist
+		}
+		return r.ReadTile(ctx, l, i, w)
+	})
+}
+
+// resourceHandler serves the tlog-tiles resources that read returns by
+// their path: it checks the path, sets the caching headers, and maps a
+// missing resource to 404.
+func resourceHandler(read func(ctx context.Context, path string) ([]byte, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -46,13 +84,14 @@ func TileHandler(dir string) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		b, err := read(r.Context(), p)
 		if errors.Is(err, fs.ErrNotExist) {
 			w.Header().Del("Cache-Control")
 			http.NotFound(w, r)
 			return
 		}
 		if err != nil {
+			w.Header().Del("Cache-Control")
 			http.Error(w, "cannot read log resource", http.StatusInternalServerError)
 			return
 		}

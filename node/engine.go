@@ -24,6 +24,19 @@ type EngineConfig struct {
 	// TickEvery is how often, by the wall clock, a tick entry is appended.
 	// Zero means every minute; negative, never (tests).
 	TickEvery time.Duration
+
+	// Lease, if set, decides which of several servers sharing one log
+	// writes: each runs the engine over the log and checks what the
+	// writer appends, but only the holder of the lease appends derived
+	// entries and ticks. Optional: nil means this server always writes.
+	Lease Lease
+}
+
+// Lease is a write lease shared by the servers of one log. Acquire blocks
+// until the caller holds it (or ctx ends) and returns a context that ends
+// when the lease is lost, and a function that gives it up.
+type Lease interface {
+	Acquire(ctx context.Context) (held context.Context, release func(), err error)
 }
 
 // engineRunner drives the engine inside a node: the follower feeds it,
@@ -127,6 +140,57 @@ func (r *engineRunner) Halted() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.halted
+}
+
+// resubmit forgets which derived entries were handed to the log: a new
+// writer appends every pending one not yet found in the log.
+func (r *engineRunner) resubmit() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.submitted = 0
+}
+
+// lead writes the engine's entries and ticks until ctx ends: always
+// without a lease, else whenever this server holds it.
+func (n *Node) lead(ctx context.Context) {
+	run := func(ctx context.Context) {
+		var wg sync.WaitGroup
+		wg.Go(func() { n.write(ctx) })
+		if n.engine.cfg.TickEvery > 0 {
+			wg.Go(func() { n.tick(ctx) })
+		}
+		wg.Wait()
+	}
+	lease := n.engine.cfg.Lease
+	if lease == nil {
+		run(ctx)
+		return
+	}
+	for ctx.Err() == nil {
+		held, release, err := lease.Acquire(ctx)
+		if err != nil {
+			return // ctx ended
+		}
+		n.cfg.Logger.Info("engine lease taken: this server writes the engine's entries")
+		n.leading.Store(true)
+		// What the previous holder wrote must be applied first, so that
+		// it is matched rather than written again.
+		if err := n.catchUp(held); err == nil {
+			n.engine.resubmit()
+			run(held)
+		}
+		n.leading.Store(false)
+		release()
+		if ctx.Err() == nil {
+			n.cfg.Logger.Warn("engine lease lost: another server may write the engine's entries now")
+		}
+	}
+}
+
+// Leading reports whether this server writes the engine's entries: it
+// runs an engine and, where servers share the log, holds the lease.
+func (n *Node) Leading() bool {
+	return n.engine != nil && (n.engine.cfg.Lease == nil || n.leading.Load())
 }
 
 // next returns the derived entries to append next: at most one window,

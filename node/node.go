@@ -76,6 +76,18 @@ type Config struct {
 		CheckList(ctx context.Context, b *entry.ExchangeList) error
 		CheckManifest(ctx context.Context, b *entry.ExchangeManifest) error
 	}
+
+	// Disk, if set, reports whether the disks under the log and the
+	// projection can take more entries: nil, or an error wrapping
+	// syscall.ENOSPC (full, or below a reserve kept for the entries in
+	// flight) or syscall.EROFS (read-only). It must be cheap: Submit asks
+	// it before handing each entry to the log, and refuses the entry with
+	// EUnavailable while it fails; the node also asks it every quarter
+	// second, and answers requests still waiting for their entries with
+	// EUnavailable once a fault has lasted a few seconds. Optional.
+	// Default: no check, so a full disk is met only when Tessera fails a
+	// batch (refused the same way), and a read-only one panics Tessera.
+	Disk func() error
 }
 
 // Node is a running server core. Its methods are safe for concurrent use.
@@ -91,8 +103,14 @@ type Node struct {
 
 	regMu sync.RWMutex
 	reg   *registry.Registry
+	// regVersion counts changes to reg. An entry checked at one version
+	// and applied at another must be checked again: another server
+	// sharing the log changed the registry in between.
+	regVersion atomic.Uint64
 
 	seen *seenFilter // leaf hashes and observation keys in the store
+
+	disk diskWatch // what Config.Disk last said
 
 	// gate serialises registry changes against every other entry's check.
 	gate sync.RWMutex
@@ -112,6 +130,7 @@ type Node struct {
 	followMu sync.Mutex // one catch-up at a time
 
 	engine  *engineRunner // nil without Config.Engine
+	leading atomic.Bool   // holds the engine's lease (EngineConfig.Lease)
 	workers sync.WaitGroup
 }
 
@@ -123,6 +142,13 @@ type pending struct {
 	entry   *entry.Entry
 	body    any
 	signers []string
+	// regVersion is the registry's version when the entry was checked.
+	regVersion uint64
+
+	// What the follower found, under Node.mu: the index where these
+	// bytes were first accepted (-1: not yet), or why the entry was not.
+	acceptedAt int64
+	rejected   string
 }
 
 // New restores the registry from the store, brings the store up to the
@@ -180,11 +206,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.stop = cancel
 	go n.follow(fctx)
+	if cfg.Disk != nil {
+		n.workers.Go(func() { n.watchDisk(fctx) })
+	}
 	if n.engine != nil {
-		n.workers.Go(func() { n.write(fctx) })
-		if n.engine.cfg.TickEvery > 0 {
-			n.workers.Go(func() { n.tick(fctx) })
-		}
+		n.workers.Go(func() { n.lead(fctx) })
 	}
 	return n, nil
 }
@@ -209,6 +235,7 @@ func (n *Node) restore(ctx context.Context) error {
 	}
 	n.regMu.Lock()
 	n.reg = reg
+	n.regVersion.Add(1)
 	n.regMu.Unlock()
 	n.setApplied(applied)
 	return nil
@@ -325,6 +352,12 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 		return &Result{Receipt: *rc, Created: false, Kind: e.Kind}, nil
 	}
 
+	// Asked here, before the gate (a registry change stuck on the disk
+	// would hold it), and again just before the entry is handed to the
+	// log.
+	if err := n.checkDisk(); err != nil {
+		return nil, err
+	}
 	registryChange := e.Kind == entry.KindKey || e.Kind == entry.KindRevocation
 	var keyID string
 	if kb, ok := body.(*entry.KeyBody); ok {
@@ -348,6 +381,7 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 	}()
 
 	n.regMu.RLock()
+	regVersion := n.regVersion.Load()
 	var signers []*registry.Key
 	if integrated {
 		signers, err = n.reg.CheckOwn(e, body)
@@ -404,7 +438,7 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 		ids = []string{entry.KeyID(e.Sigs[0].Name, e.Sigs[0].Hash)} // the authority
 	}
 	n.mu.Lock()
-	p.entry, p.body, p.signers = e, body, ids
+	p.entry, p.body, p.signers, p.regVersion = e, body, ids, regVersion
 	n.mu.Unlock()
 
 	obsKey := ""
@@ -422,14 +456,22 @@ func (n *Node) submit(ctx context.Context, raw []byte, handed func(), integrated
 		}()
 	}
 
+	if err := n.checkDisk(); err != nil {
+		return nil, err
+	}
 	fut := n.log.Add(ctx, raw)
 	added = true
 	handed()
 	go n.settle(p, fut, string(leaf), obsKey, unlockGate)
 
+	wctx, stopWait := n.disk.bound(ctx)
+	defer stopWait()
 	select {
 	case <-p.done:
-	case <-ctx.Done():
+	case <-wctx.Done():
+		if context.Cause(wctx) == errDiskStalled {
+			return nil, diskRefusal(n.disk.lastFault(), true)
+		}
 		return nil, guarantor.Errorf(guarantor.EUnavailable, "", "request ended before the entry was logged; it may still be: resubmit the same bytes to get its receipt")
 	}
 	if p.err != nil {
@@ -614,7 +656,7 @@ func (n *Node) claim(leaf string) (*pending, bool) {
 	if p, ok := n.inflight[leaf]; ok {
 		return p, false
 	}
-	p := &pending{done: make(chan struct{})}
+	p := &pending{done: make(chan struct{}), acceptedAt: -1}
 	n.inflight[leaf] = p
 	return p, true
 }
@@ -632,9 +674,14 @@ func (n *Node) release(p *pending, leaf, obsKey string, err error) {
 }
 
 func (n *Node) awaitOther(ctx context.Context, p *pending, leaf []byte, kind entry.Kind) (*Result, error) {
+	wctx, stopWait := n.disk.bound(ctx)
+	defer stopWait()
 	select {
 	case <-p.done:
-	case <-ctx.Done():
+	case <-wctx.Done():
+		if context.Cause(wctx) == errDiskStalled {
+			return nil, diskRefusal(n.disk.lastFault(), true)
+		}
 		return nil, guarantor.Errorf(guarantor.EUnavailable, "", "request ended while the same entry was being logged; resubmit to get its receipt")
 	}
 	if p.err != nil {
@@ -704,6 +751,9 @@ func (n *Node) settle(p *pending, fut tessera.IndexFuture, leaf, obsKey string, 
 		unlockGate()
 		if errors.Is(err, tessera.ErrPushback) {
 			err = &guarantor.Error{Code: guarantor.EUnavailable, Message: "the log is busy; retry shortly", Err: err}
+		} else if diskTrouble(err) != "" {
+			// The batch failed, so the tree did not grow: not logged.
+			err = diskRefusal(err, false)
 		} else {
 			err = &guarantor.Error{Code: guarantor.EUnavailable, Message: "the log could not take the entry; retry", Err: err}
 		}
@@ -718,15 +768,43 @@ func (n *Node) settle(p *pending, fut tessera.IndexFuture, leaf, obsKey string, 
 	if err := n.waitApplied(context.Background(), idx.Index+1); err != nil {
 		n.cfg.Logger.Error("entry integrated but projection stopped", "index", idx.Index, "err", err)
 	}
+	// Where several servers share the log, another may have logged the
+	// same bytes first (the receipt names that index), or logged an entry
+	// that makes this one fail the rules on replay (it is in the log, but
+	// recorded as rejected, and must not be acknowledged).
+	n.mu.Lock()
+	at, why := p.acceptedAt, p.rejected
+	n.mu.Unlock()
+	err = nil
+	switch {
+	case at >= 0:
+		p.index = uint64(at)
+	case why != "":
+		err = guarantor.Errorf(guarantor.EConflict, "", "the entry reached the log at index %d but does not pass the rules in log order: %s", idx.Index, why)
+	}
 	unlockGate()
-	n.release(p, leaf, obsKey, nil)
+	n.release(p, leaf, obsKey, err)
 }
 
 // receipt waits until a published checkpoint covers index and returns the
 // receipt at that checkpoint.
 func (n *Node) receipt(ctx context.Context, index uint64, leaf []byte) (*guarantor.Receipt, error) {
 	resolved := func() (tessera.Index, error) { return tessera.Index{Index: index}, nil }
-	_, cp, err := n.log.Await(ctx, resolved)
+	wctx, stopWait := n.disk.bound(ctx)
+	defer stopWait()
+	_, cp, err := n.log.Await(wctx, resolved)
+	if err != nil && context.Cause(wctx) == errDiskStalled {
+		// Await fails on an ended context even when the entry is
+		// published: look once more before refusing.
+		if cp, err = n.log.ReadCheckpoint(ctx); err == nil {
+			if size, serr := CheckpointSize(cp); serr != nil || size <= index {
+				err = errDiskStalled
+			}
+		}
+		if err != nil {
+			return nil, diskRefusal(n.disk.lastFault(), true)
+		}
+	}
 	if err != nil {
 		return nil, &guarantor.Error{Code: guarantor.EUnavailable, Message: "waiting for a published checkpoint failed; resubmit to get the receipt", Err: err}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/guarantor/guarantor/internal/testkeys"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +37,8 @@ type fixture struct {
 	// serverLog, when set before open, gives the log the server's own
 	// batching and checkpoint settings instead of the tests' quick ones.
 	serverLog bool
+	// disk, when set before open, is the node's Config.Disk.
+	disk func() error
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -66,7 +69,7 @@ func (f *fixture) open() {
 	if f.store, err = sqlite.Open(ctx, filepath.Join(f.dir, "p.db")); err != nil {
 		f.t.Fatal(err)
 	}
-	if f.n, err = node.New(ctx, node.Config{Log: f.lg, Store: f.store, AuthorityVKey: f.auth.VKey, Engine: f.engine}); err != nil {
+	if f.n, err = node.New(ctx, node.Config{Log: f.lg, Store: f.store, AuthorityVKey: f.auth.VKey, Engine: f.engine, Disk: f.disk}); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -297,5 +300,61 @@ func TestKeyNotYetIntegrated(t *testing.T) {
 	}
 	if f.n.Applied() != 0 {
 		t.Fatal("refused entries reached the log")
+	}
+}
+
+// TestForeignEntriesOfASharedLog plants, straight into the log as another
+// server sharing it would, the bytes of an accepted entry again and an
+// observation reusing an accepted one's id: the projection records both
+// as rejected, resubmitting the bytes answers with the first index, and a
+// projection rebuilt from the log is identical.
+func TestForeignEntriesOfASharedLog(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	mon := newKey(t, "monitor.a")
+	f.must(f.keyEntry(mon))
+	raw := f.sign(entry.KindObservation, obs("a", 1), mon)
+	first := f.must(raw).Receipt.Index
+	plant := func(raw []byte) uint64 {
+		t.Helper()
+		i, _, err := f.lg.Await(ctx, f.lg.Add(ctx, raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	dup := plant(raw)
+	other := plant(f.sign(entry.KindObservation, obs("a", 2), mon))
+	fresh := f.must(f.sign(entry.KindObservation, obs("b", 3), mon)).Receipt.Index // applied after the planted ones
+	for _, c := range []struct {
+		index uint64
+		want  string
+	}{{dup, fmt.Sprintf("duplicate of entry %d", first)}, {other, fmt.Sprintf(`observation id "a" from %s is already logged at index %d`, mon.ID, first)}} {
+		rec, ok, err := f.store.Entry(ctx, c.index)
+		if err != nil || !ok || !strings.Contains(rec.Rejected, c.want) {
+			t.Fatalf("entry %d: %+v %v %v; want rejected %q", c.index, rec.Rejected, ok, err, c.want)
+		}
+	}
+	if rec, _, _ := f.store.Entry(ctx, fresh); rec.Rejected != "" {
+		t.Fatalf("entry %d rejected: %s", fresh, rec.Rejected)
+	}
+	if r := f.must(raw); r.Created || r.Receipt.Index != first {
+		t.Fatalf("resubmission: index %d, created %v; want %d", r.Receipt.Index, r.Created, first)
+	}
+	var live bytes.Buffer
+	if err := f.store.Export(ctx, &live); err != nil {
+		t.Fatal(err)
+	}
+	f.close()
+	for _, s := range []string{"", "-wal", "-shm"} {
+		_ = removeIfExists(filepath.Join(f.dir, "p.db"+s))
+	}
+	f.open()
+	var rebuilt bytes.Buffer
+	if err := f.store.Export(ctx, &rebuilt); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(live.Bytes(), rebuilt.Bytes()) {
+		t.Fatal("rebuilt projection differs from the live one")
 	}
 }

@@ -239,7 +239,7 @@ func newDemo(tb testing.TB, days int) *demo {
 
 	d.ui = web.New(n.Store(), web.WithLog(n.Log()), web.WithLogger(quiet))
 	info := ghttp.Info{Origin: "demo.log", LogVKey: logKey.VKey, AuthorityVKey: auth.VKey, EngineVKey: eng.VKey}
-	d.api = ghttp.NewServer(n, info, filepath.Join(dir, "log"), reg, quiet, ghttp.WithUI(d.ui))
+	d.api = ghttp.NewServer(n, info, reg, quiet, ghttp.WithUI(d.ui))
 	d.srv = httptest.NewServer(d.api)
 	return d
 }

@@ -18,7 +18,7 @@
 // map. Nothing is loaded from another host. Mount the handler beside the
 // JSON API, whose open data the map reads:
 //
-//	ghttp.NewServer(n, info, logDir, reg, logger, ghttp.WithUI(web.New(n.Store(), web.WithLog(n.Log()))))
+//	ghttp.NewServer(n, info, reg, logger, ghttp.WithUI(web.New(n.Store(), web.WithLog(n.Log()))))
 package web
 
 import (

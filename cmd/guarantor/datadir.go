@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	ghttp "github.com/guarantor/guarantor/http"
+	"github.com/guarantor/guarantor/ledger"
 )
 
 // dataDir is the layout of a data directory made by init.
@@ -16,6 +17,7 @@ type dataDir string
 
 func (d dataDir) infoPath() string       { return filepath.Join(string(d), "guarantor.json") }
 func (d dataDir) logDir() string         { return filepath.Join(string(d), "log") }
+func (d dataDir) mysqlMarker() string    { return filepath.Join(string(d), "log.mysql") }
 func (d dataDir) keysDir() string        { return filepath.Join(string(d), "keys") }
 func (d dataDir) key(name string) string { return filepath.Join(string(d), "keys", name+".key") }
 func (d dataDir) contactKey() string     { return filepath.Join(string(d), "keys", "contact.hmac") }
@@ -57,4 +59,22 @@ func (d dataDir) writeInfo(info ghttp.Info) error {
 		return err
 	}
 	return os.WriteFile(d.infoPath(), append(b, '\n'), 0o644)
+}
+
+// checkLogDriver refuses to open the log where it is not: a data
+// directory whose log is in MySQL (init --mysql, init --join wrote
+// DATA/log.mysql) opened without a DSN would start a new, empty log in
+// DATA/log; one with a log in DATA/log opened with a DSN would leave it.
+func (d dataDir) checkLogDriver(mysqlDSN string) error {
+	_, err := os.Stat(d.mysqlMarker())
+	marked := err == nil
+	switch {
+	case marked && mysqlDSN == "":
+		return usagef("%s keeps its log in MySQL/MariaDB (%s): start with --mysql DSN", d, d.mysqlMarker())
+	case !marked && mysqlDSN != "" && ledger.Exists(d.logDir()):
+		return usagef("%s keeps its log in %s, not in MySQL/MariaDB: start without --mysql", d, d.logDir())
+	case !marked && mysqlDSN != "":
+		return usagef("%s was not made for a log in MySQL/MariaDB: make it with guarantor init --mysql DSN, or --join a data directory that was", d)
+	}
+	return nil
 }

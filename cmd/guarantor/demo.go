@@ -50,7 +50,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	d := dataDir(dir)
-	info, err := initDataDir(ctx, d, "guarantor.demo/log", "", time.Now())
+	info, err := initDataDir(ctx, d, "guarantor.demo/log", "", time.Now(), "")
 	if err != nil {
 		return err
 	}

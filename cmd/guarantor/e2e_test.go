@@ -117,8 +117,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, monitor string) *fixture {
 	t.Helper()
-	data := filepath.Join(t.TempDir(), "data")
-	out, err := exec.Command(binary(t), "init", "--data", data).Output()
+	return newFixtureIn(t, filepath.Join(t.TempDir(), "data"), monitor)
+}
+
+// newFixtureIn is newFixture with the data directory at data, which may
+// exist if it is empty (a mount point), made by init with initArgs.
+func newFixtureIn(t *testing.T, data, monitor string, initArgs ...string) *fixture {
+	t.Helper()
+	out, err := exec.Command(binary(t), append([]string{"init", "--data", data}, initArgs...)...).Output()
 	if err != nil {
 		t.Fatalf("init: %v", err)
 	}

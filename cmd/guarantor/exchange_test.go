@@ -18,7 +18,7 @@ import (
 func TestExchangeRotate(t *testing.T) {
 	ctx := context.Background()
 	d := dataDir(filepath.Join(t.TempDir(), "data"))
-	if _, err := initDataDir(ctx, d, "test.rotate/log", "", time.Now()); err != nil {
+	if _, err := initDataDir(ctx, d, "test.rotate/log", "", time.Now(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := initVerifier(d); err != nil {

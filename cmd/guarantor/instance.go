@@ -36,12 +36,15 @@ import (
 // logTuning holds the log's batching and checkpoint settings.
 type logTuning struct {
 	postgres           string // DSN of the PostgreSQL projection; "": SQLite in the data directory
+	mysql              string // DSN of the MySQL/MariaDB database holding the log; "": DATA/log
 	batchSize          uint
 	batchAge           time.Duration
 	checkpointInterval time.Duration
 	maxBlob            int64 // largest evidence blob, bytes
 	testimonyEvery     time.Duration
 	testimonyBurst     int
+	writeRate          float64 // public write endpoints: requests per second per address; 0: none
+	writeBurst         int
 	tick               time.Duration // engine tick interval; 0: a minute
 	noEngine           bool          // run no engine (rebuild)
 
@@ -76,17 +79,19 @@ func (t *logTuning) loadWitnesses() error {
 
 // instance is an opened data directory: log, projection and node.
 type instance struct {
-	dir       dataDir
-	info      ghttp.Info
-	log       *ledger.Log
-	store     node.Store // SQLite in the data directory, or PostgreSQL (--postgres)
-	node      *node.Node
-	reg       *prometheus.Registry
-	blobs     *blob.Store
-	testimony *ghttp.TestimonyConfig // nil: no intake key, no public testimony
-	alerts    *alert.Store           // nil: no webhooks (openAlerts opens it)
-	exchange  *exchange.Service      // nil: this server is not the exchange verifier
-	unlock    func()
+	dir        dataDir
+	info       ghttp.Info
+	log        *ledger.Log
+	store      node.Store // SQLite in the data directory, or PostgreSQL (--postgres)
+	node       *node.Node
+	reg        *prometheus.Registry
+	blobs      *blob.Store
+	testimony  *ghttp.TestimonyConfig // nil: no intake key, no public testimony
+	alerts     *alert.Store           // nil: no webhooks (openAlerts opens it)
+	exchange   *exchange.Service      // nil: this server is not the exchange verifier
+	writeRate  float64                // see logTuning.writeRate
+	writeBurst int
+	unlock     func()
 }
 
 // openInstance opens the log and projection in dir and starts a node,
@@ -117,8 +122,15 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 	if signer.Name() != info.Origin {
 		return nil, fmt.Errorf("log key is named %q but the log's origin is %q", signer.Name(), info.Origin)
 	}
+	if err := dir.checkLogDriver(t.mysql); err != nil {
+		return nil, err
+	}
+	logDir := dir.logDir()
+	if t.mysql != "" {
+		logDir = ""
+	}
 	lg, err := ledger.Open(ctx, ledger.Config{
-		Dir: dir.logDir(), Signer: signer,
+		Dir: logDir, MySQL: t.mysql, Signer: signer,
 		BatchMaxSize: t.batchSize, BatchMaxAge: t.batchAge, CheckpointInterval: t.checkpointInterval,
 		Witnesses: t.witnesses, WitnessTimeout: t.witnessTimeout, WitnessFailOpen: t.witnessFailOpen,
 	})
@@ -150,6 +162,11 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 			return nil, fmt.Errorf("engine key: %w", err)
 		}
 		eng = &node.EngineConfig{Rules: engine.DefaultConfig(), Signer: es, TickEvery: t.tick}
+		if l := lg.EngineLease(); l != nil {
+			// Servers sharing the log take turns writing the engine's
+			// entries; every one of them checks them.
+			eng.Lease = l
+		}
 	}
 	xs, err := openExchange(ctx, dir)
 	if err != nil {
@@ -160,7 +177,7 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 	cfg := node.Config{
 		Log: lg, Store: st, AuthorityVKey: info.AuthorityVKey,
 		Logger: logger, Metrics: node.NewMetrics(reg), Evidence: blobs,
-		Engine: eng,
+		Engine: eng, Disk: dir.checkDisk,
 	}
 	if xs != nil {
 		cfg.Exchange = xs
@@ -174,7 +191,7 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 		_ = lg.Close(ctx)
 		return nil, err
 	}
-	inst := &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs, exchange: xs}
+	inst := &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs, exchange: xs, writeRate: t.writeRate, writeBurst: t.writeBurst}
 	if intake, err := keyfile.Signer(dir.key("intake")); err == nil {
 		b, err := os.ReadFile(dir.contactKey())
 		var key []byte
@@ -216,6 +233,9 @@ func (i *instance) Close(ctx context.Context) error {
 // handler returns the HTTP API of the instance.
 func (i *instance) handler(logger *slog.Logger) http.Handler {
 	opts := []ghttp.Option{ghttp.WithBlobs(i.blobs)}
+	if i.writeBurst > 0 || i.writeRate > 0 {
+		opts = append(opts, ghttp.WithWriteLimit(i.writeRate, i.writeBurst))
+	}
 	if i.testimony != nil {
 		opts = append(opts, ghttp.WithTestimony(*i.testimony))
 	}
@@ -226,7 +246,7 @@ func (i *instance) handler(logger *slog.Logger) http.Handler {
 		opts = append(opts, ghttp.WithExchange(i.exchange))
 	}
 	opts = append(opts, ghttp.WithUI(web.New(i.node.Store(), web.WithLog(i.node.Log()), web.WithLogger(logger))))
-	return ghttp.NewServer(i.node, i.info, i.dir.logDir(), i.reg, logger, opts...)
+	return ghttp.NewServer(i.node, i.info, i.reg, logger, opts...)
 }
 
 // serveOn serves the instance's API on ln until ctx ends, then shuts down

@@ -58,13 +58,40 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	origin := fs.String("origin", "guarantor.local/log", "log origin: the name of the checkpoint signing key")
 	authVKey := fs.String("authority-vkey", "", "verifier key of an offline mission authority; if set, no authority private key is created")
 	verifier := fs.Bool("verifier", false, "this server is the neutral verifier of prisoner exchanges: make the keys of its exchange service (detainee records encrypted at rest)")
+	mysqlDSN := fs.String("mysql", "", "keep the log in this MySQL/MariaDB database (user:password@tcp(host:3306)/db, which must exist and hold no log) instead of DATA/log, so that several servers can serve it; serve then needs the same --mysql")
+	join := fs.String("join", "", "make a data directory for another server of the log that the data directory JOIN keeps in MySQL/MariaDB: copy its public description and the log, engine and intake keys (not the authority's)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
 	if *data == "" {
 		return usagef("--data is required, e.g. guarantor init --data ./data")
 	}
-	info, err := initDataDir(ctx, dataDir(*data), *origin, *authVKey, time.Now())
+	if *join != "" {
+		info, err := joinDataDir(dataDir(*join), dataDir(*data))
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(info)
+	}
+	if *mysqlDSN != "" {
+		held, err := ledger.MySQLExists(ctx, *mysqlDSN)
+		if err != nil {
+			return err
+		}
+		if held {
+			return usagef("the MySQL database already holds a log; init never touches an existing log (give an empty database, or --join a data directory of that log)")
+		}
+		if err := os.MkdirAll(*data, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", *data, err)
+		}
+		if _, err := os.Stat(dataDir(*data).infoPath()); err == nil {
+			return usagef("%s already holds %s; init never touches an existing data directory", *data, dataDir(*data).infoPath())
+		}
+		if err := os.WriteFile(dataDir(*data).mysqlMarker(), []byte("This data directory's log is kept in MySQL/MariaDB: start guarantor with --mysql DSN.\n"), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", dataDir(*data).mysqlMarker(), err)
+		}
+	}
+	info, err := initDataDir(ctx, dataDir(*data), *origin, *authVKey, time.Now(), *mysqlDSN)
 	if err != nil {
 		return err
 	}
@@ -78,7 +105,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 
 // initDataDir creates the directory layout, the keys, an empty log and,
 // when the authority key is local, the key entry registering the engine.
-func initDataDir(ctx context.Context, d dataDir, origin, authorityVKey string, now time.Time) (ghttp.Info, error) {
+func initDataDir(ctx context.Context, d dataDir, origin, authorityVKey string, now time.Time, mysqlDSN string) (ghttp.Info, error) {
 	var info ghttp.Info
 	if ledger.Exists(d.logDir()) {
 		return info, fmt.Errorf("%s already holds a log; init never touches an existing log (choose an empty directory)", d)
@@ -128,7 +155,7 @@ func initDataDir(ctx context.Context, d dataDir, origin, authorityVKey string, n
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	quietTessera(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	inst, err := openInstance(ctx, d, logTuning{}, logger)
+	inst, err := openInstance(ctx, d, logTuning{mysql: mysqlDSN}, logger)
 	if err != nil {
 		return info, err
 	}
@@ -250,4 +277,48 @@ func initVerifier(d dataDir) error {
 		return fmt.Errorf("exchange commitment key: %w", err)
 	}
 	return nil
+}
+
+// joinDataDir makes dst a data directory for another server of the log
+// that src keeps in MySQL/MariaDB: it copies the log's public description,
+// the marker saying where the log is, and the keys every server of the
+// log signs with (log checkpoints, engine, intake and the contact key of
+// public testimony). The authority's key is not copied: no server needs
+// it. Nothing else is shared; dst gets its own projection.
+func joinDataDir(src, dst dataDir) (ghttp.Info, error) {
+	info, err := src.readInfo()
+	if err != nil {
+		return info, err
+	}
+	if _, err := os.Stat(src.mysqlMarker()); err != nil {
+		return info, usagef("%s keeps its log in %s: only a log in MySQL/MariaDB (init --mysql) can be served by several servers", src, src.logDir())
+	}
+	if _, err := os.Stat(dst.infoPath()); err == nil {
+		return info, usagef("%s already holds %s; init never touches an existing data directory", dst, dst.infoPath())
+	}
+	if err := os.MkdirAll(dst.keysDir(), 0o700); err != nil {
+		return info, fmt.Errorf("create %s: %w", dst.keysDir(), err)
+	}
+	files := []string{src.key("log"), src.key("engine"), src.key("intake"), src.contactKey(), src.mysqlMarker()}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) && f != src.key("log") && f != src.mysqlMarker() {
+			continue // an optional key
+		}
+		if err != nil {
+			return info, fmt.Errorf("join: %w", err)
+		}
+		rel, err := filepath.Rel(string(src), f)
+		if err != nil {
+			return info, err
+		}
+		mode := os.FileMode(0o600)
+		if f == src.mysqlMarker() {
+			mode = 0o644
+		}
+		if err := os.WriteFile(filepath.Join(string(dst), rel), b, mode); err != nil {
+			return info, fmt.Errorf("join: %w", err)
+		}
+	}
+	return info, dst.writeInfo(info)
 }

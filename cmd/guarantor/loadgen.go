@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 type loadReport struct {
 	N           int     `json:"n"`
 	Concurrency int     `json:"concurrency"`
+	Servers     int     `json:"servers"`
 	Rate        float64 `json:"open_loop_rate,omitempty"`
 	EntryBytes  int     `json:"entry_bytes"`
 	VerifyRate  float64 `json:"ed25519_verify_per_s_one_core"`
@@ -46,7 +48,7 @@ type loadReport struct {
 
 func runLoadgen(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "loadgen")
-	server := fs.String("server", "", "server URL (required)")
+	server := fs.String("server", "", "server URL (required); several servers of one shared log, comma-separated, take the entries in turn")
 	data := fs.String("data", "", "the server's data directory, for its authority key and log key (required)")
 	n := fs.Int("n", 10000, "observations to submit")
 	conc := fs.Int("concurrency", 64, "concurrent clients (closed loop: each sends its next entry when the last is acknowledged)")
@@ -70,7 +72,8 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("loadgen registers its own monitor key and needs the authority key: %w", err)
 	}
-	rep := loadReport{N: *n, Concurrency: *conc, Rate: *rate}
+	servers := strings.Split(*server, ",")
+	rep := loadReport{N: *n, Concurrency: *conc, Rate: *rate, Servers: len(servers)}
 
 	// The load: n observations from one fresh monitor, signed up front so
 	// signing is not measured.
@@ -120,15 +123,28 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 	}
 
 	// (a) and (c): the server's durable ingest and its receipt latency.
-	c := newClient(*server)
+	clients := make([]*client, len(servers))
+	for i, s := range servers {
+		clients[i] = newClient(s)
+	}
 	keyRaw, err := keyEntry(auth, vkey, guarantor.RoleMonitor, "load generator", now.AddDate(0, 0, -1), now.AddDate(0, 0, 1))
 	if err != nil {
 		return err
 	}
-	if _, _, err := c.submit(ctx, keyRaw); err != nil {
+	keyRc, _, err := clients[0].submit(ctx, keyRaw)
+	if err != nil {
 		return fmt.Errorf("register the load generator's key: %w", err)
 	}
+	// Every server must have applied the key before it is sent entries
+	// signed with it.
+	for _, c := range clients[1:] {
+		if err := awaitApplied(ctx, c, keyRc.Index+1); err != nil {
+			return err
+		}
+	}
+	var turn atomic.Uint64
 	ingestRate, lat, err := drive(ctx, notes, *conc, *rate, func(ctx context.Context, raw []byte) error {
+		c := clients[turn.Add(1)%uint64(len(clients))]
 		_, created, err := c.submit(ctx, raw)
 		if err == nil && !created {
 			err = errors.New("server answered 200 for a new entry")
@@ -145,7 +161,7 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 
 	// (d) the auditor over the whole log.
 	if *doAudit {
-		u, err := url.Parse(*server)
+		u, err := url.Parse(servers[0])
 		if err != nil {
 			return err
 		}
@@ -163,6 +179,9 @@ func runLoadgen(ctx context.Context, e *env, args []string) error {
 		return json.NewEncoder(e.stdout).Encode(rep)
 	}
 	w := e.stdout
+	if rep.Servers > 1 {
+		fmt.Fprintf(w, "loadgen: %d servers of one log, taking the entries in turn\n", rep.Servers)
+	}
 	if rep.Rate > 0 {
 		fmt.Fprintf(w, "loadgen: %d observations of %d bytes, open loop at %.0f/s (at most %d in flight)\n", rep.N, rep.EntryBytes, rep.Rate, rep.Concurrency)
 	} else {
@@ -294,4 +313,24 @@ func driveOpen(ctx context.Context, notes [][]byte, conc int, rate float64, do f
 		return 0, nil, firstErr
 	}
 	return float64(len(notes)) / time.Since(start).Seconds(), lat, nil
+}
+
+// awaitApplied polls the server's health until its projection holds size
+// entries, for at most a minute.
+func awaitApplied(ctx context.Context, c *client, size uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		var h struct {
+			Applied uint64 `json:"applied"`
+		}
+		if err := c.getJSON(ctx, "/healthz", &h); err == nil && h.Applied >= size {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not apply the load generator's key (entry %d) within a minute", c.base, size-1)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

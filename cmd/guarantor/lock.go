@@ -15,7 +15,9 @@ import (
 func lockDataDir(d dataDir) (release func(), err error) {
 	f, err := os.OpenFile(filepath.Join(string(d), ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("lock data directory: %w", err)
+		// The first write of every command that changes the directory:
+		// a read-only disk is met here.
+		return nil, d.explainWrite(fmt.Errorf("lock data directory: %w", err))
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()

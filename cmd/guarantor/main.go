@@ -43,6 +43,7 @@ var commands = map[string]command{
 	"demo":     {"run a demo: a temporary log, generated observations, a server and a verify command", runDemo},
 	"loadgen":  {"measure a server: loadgen --server URL --data DIR --n N --concurrency C", runLoadgen},
 	"witness":  {"run a C2SP tlog-witness: witness --data DIR --addr ADDR (--log ORIGIN=VKEY ... | --guarantor DATA); prints its policy line", runWitness},
+	"config":   {"print a commented example --config file, every flag at its default: config example [serve|witness] > guarantor.yaml", runConfig},
 	"exchange": {"prisoner exchange: exchange upload --server URL --key PARTY.key --exchange ID --list held|claimed PEOPLE.json; exchange progress --server URL --exchange ID; exchange check --server URL --exchange ID --opening FILE --family NAME ...", runExchange},
 }
 
@@ -84,6 +85,9 @@ func run(ctx context.Context, e *env, args []string) int {
 		return 0
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	if hint := diskHint(err); hint != "" {
+		msg += "; " + hint
+	}
 	fmt.Fprintf(e.stderr, "guarantor %s: %s\n", args[0], msg)
 	var u usageError
 	if errors.As(err, &u) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	ghttp "github.com/guarantor/guarantor/http"
 	"github.com/guarantor/guarantor/store/postgres"
 	"github.com/guarantor/guarantor/store/sqlite"
 	"k8s.io/klog/v2"
@@ -24,15 +26,19 @@ func tuningFlags(fs interface {
 	IntVar(*int, string, int, string)
 	StringVar(*string, string, string, string)
 	BoolVar(*bool, string, bool, string)
+	Float64Var(*float64, string, float64, string)
 }) *logTuning {
 	t := &logTuning{}
 	fs.DurationVar(&t.testimonyEvery, "testimony-every", 10*time.Minute, "public testimony: one statement per this interval per client address, after the burst")
 	fs.IntVar(&t.testimonyBurst, "testimony-burst", 5, "public testimony: statements a client address may send at once")
 	fs.Int64Var(&t.maxBlob, "max-blob", defaultMaxBlob, "largest evidence blob accepted, in bytes")
+	fs.Float64Var(&t.writeRate, "write-rate", ghttp.DefaultWriteRate, "public write endpoints (entries, batches, blobs, webhooks, exchange lists): requests per second per client address, after the burst; 0 for no limit")
+	fs.IntVar(&t.writeBurst, "write-burst", ghttp.DefaultWriteBurst, "public write endpoints: requests a client address may send at once")
 	fs.UintVar(&t.batchSize, "batch-size", 512, "most entries sequenced in one batch")
 	fs.DurationVar(&t.batchAge, "batch-age", 25*time.Millisecond, "longest an entry waits for its batch to fill")
 	fs.DurationVar(&t.tick, "tick", time.Minute, "how often the engine appends a tick entry (its clock for deadlines)")
 	fs.StringVar(&t.postgres, "postgres", "", "keep the projection in PostgreSQL at this DSN (postgres://user@host:5432/db) instead of DATA/projection.db")
+	fs.StringVar(&t.mysql, "mysql", "", "the log is in this MySQL/MariaDB database (user:password@tcp(host:3306)/db), made by init --mysql; several servers may serve it, each with its own data directory (init --join)")
 	fs.DurationVar(&t.checkpointInterval, "checkpoint-interval", 200*time.Millisecond, "least time between published checkpoints (min 100ms); bounds receipt latency")
 	fs.StringVar(&t.witnessPolicy, "witness-policy", "", "witness policy file (witness NAME VKEY URL / group NAME k|any|all MEMBERS / quorum NAME): each checkpoint is sent to the witnesses and published with their cosignatures once the quorum cosigns")
 	fs.DurationVar(&t.witnessTimeout, "witness-timeout", 5*time.Second, "how long one checkpoint waits for the witness quorum")
@@ -71,39 +77,54 @@ func (f levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= f.min && f.Handler.Enabled(ctx, l)
 }
 
+// serveOptions are serve's settings, from its flags or a --config file.
+type serveOptions struct {
+	data, addr, logLevel, debugAddr string
+	tuning                          *logTuning
+}
+
+// serveFlags registers serve's flags on fs.
+func serveFlags(fs *flag.FlagSet) *serveOptions {
+	o := &serveOptions{}
+	fs.StringVar(&o.data, "data", "", "data directory made by init (required)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's pprof profiles on this separate address (keep it private)")
+	o.tuning = tuningFlags(fs)
+	return o
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve")
-	data := fs.String("data", "", "data directory made by init (required)")
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	debugAddr := fs.String("debug-addr", "", "if set, serve Go's pprof profiles on this separate address (keep it private)")
-	tuning := tuningFlags(fs)
-	if err := parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if *data == "" {
-		return usagef("--data is required, e.g. guarantor serve --data ./data --addr 127.0.0.1:8080")
-	}
-	if err := tuning.loadWitnesses(); err != nil {
-		return err
-	}
-	logger, err := newLogger(*level)
+	o := serveFlags(fs)
+	src, err := parseConfigured(e, fs, args)
 	if err != nil {
 		return err
 	}
-	inst, err := openInstance(ctx, dataDir(*data), *tuning, logger)
+	if err := validateServe(o); err != nil {
+		return src.explain(err)
+	}
+	tuning := o.tuning
+	if err := tuning.loadWitnesses(); err != nil {
+		return err
+	}
+	logger, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	inst, err := openInstance(ctx, dataDir(o.data), *tuning, logger)
 	if err != nil {
 		return err
 	}
 	if err := inst.openAlerts(ctx); err != nil {
 		return errors.Join(err, inst.Close(ctx))
 	}
-	if *debugAddr != "" {
-		go servePprof(*debugAddr, logger)
+	if o.debugAddr != "" {
+		go servePprof(o.debugAddr, logger)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (choose another --addr)", *addr, err)
+		return fmt.Errorf("listen on %s: %w (choose another --addr)", o.addr, err)
 	}
 	logger.Info("serving", "addr", ln.Addr().String(), "origin", inst.info.Origin, "size", inst.node.Applied(), "witness_policy", tuning.witnessPolicy)
 	// The address line on stdout lets scripts and tests find the port

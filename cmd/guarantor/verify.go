@@ -60,6 +60,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	af := addAuditFlags(fs)
 	state := fs.String("state", "", "file keeping the last verified checkpoint, to prove the log only grew")
 	noReplay := fs.Bool("no-replay", false, "skip re-running the engine over the log")
+	allowRejected := fs.Bool("allow-rejected", false, "pass a log holding entries the key registry refuses (listing them, as every projection records them as rejected) instead of failing at the first; servers sharing a log can rarely log one signed by a key revoked an instant before")
 	wf := addWitnessFlags(fs)
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
@@ -68,7 +69,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.StatePath, cfg.NoReplay = *state, *noReplay
+	cfg.StatePath, cfg.NoReplay, cfg.AllowRejected = *state, *noReplay, *allowRejected
 	if err := wf.apply(ctx, &cfg); err != nil {
 		return err
 	}
@@ -78,7 +79,23 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(e.stdout, rep.String())
+	printRejected(e, rep)
 	return nil
+}
+
+// printRejected lists the entries the log holds but the rules refuse (as
+// every projection records them), if there are any.
+func printRejected(e *env, rep *audit.Report) {
+	if rep.Rejected == 0 {
+		return
+	}
+	fmt.Fprintf(e.stdout, "NOTE: %d entries are in the log but refused by the rules in log order (every projection records them as rejected; servers sharing a log can race into these):\n", rep.Rejected)
+	for _, r := range rep.RejectedFirst {
+		fmt.Fprintf(e.stdout, "  entry %d: %s\n", r.Index, r.Reason)
+	}
+	if rep.Rejected > len(rep.RejectedFirst) {
+		fmt.Fprintf(e.stdout, "  ... and %d more\n", rep.Rejected-len(rep.RejectedFirst))
+	}
 }
 
 func runReplay(ctx context.Context, e *env, args []string) error {
@@ -97,6 +114,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	p := rep.Replay
+	defer printRejected(e, rep)
 	fmt.Fprintf(e.stdout, "OK: replayed %d entries of %s; %d derived entries checked byte for byte, %d emitted but not yet logged; %d incidents open\n",
 		rep.Entries, rep.Origin, p.Derived, p.Pending, p.Open)
 	return nil

@@ -28,44 +28,39 @@ func (l *logList) Set(s string) error { *l = append(*l, s); return nil }
 // (key and latest cosigned checkpoint per log) lives in --data.
 func runWitness(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "witness")
-	data := fs.String("data", "", "witness state directory: witness.key (made on first run) and state.json")
-	addr := fs.String("addr", "127.0.0.1:8090", "address to serve POST /add-checkpoint on")
-	name := fs.String("name", "guarantor-witness", "the witness's name, used when its key is first generated")
-	var logs logList
-	fs.Var(&logs, "log", "a log to witness, ORIGIN=VKEY or VKEY (repeatable)")
-	gdata := fs.String("guarantor", "", "a guarantor data directory whose log to witness (adds its origin and log key)")
-	if err := parseFlags(e, fs, args); err != nil {
+	o := witnessServerFlags(fs)
+	if _, err := parseConfigured(e, fs, args); err != nil {
 		return err
 	}
-	if *data == "" {
+	if o.data == "" {
 		return usagef("--data DIR is required, e.g. guarantor witness --data witness-state --log ORIGIN=VKEY")
 	}
-	if *gdata != "" {
-		info, err := dataDir(*gdata).readInfo()
+	if o.guarantor != "" {
+		info, err := dataDir(o.guarantor).readInfo()
 		if err != nil {
 			return err
 		}
-		logs = append(logs, info.Origin+"="+info.LogVKey)
+		o.logs = append(o.logs, info.Origin+"="+info.LogVKey)
 	}
-	if len(logs) == 0 {
+	if len(o.logs) == 0 {
 		return usagef("give at least one --log ORIGIN=VKEY or --guarantor DIR")
 	}
 	var ls []witness.Log
-	for _, s := range logs {
+	for _, s := range o.logs {
 		l, err := witness.ParseLog(s)
 		if err != nil {
 			return usagef("--log %q: %v", s, err)
 		}
 		ls = append(ls, l)
 	}
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", *data, err)
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", o.data, err)
 	}
-	signer, vkey, err := witness.LoadOrCreateKey(filepath.Join(*data, "witness.key"), *name)
+	signer, vkey, err := witness.LoadOrCreateKey(filepath.Join(o.data, "witness.key"), o.name)
 	if err != nil {
 		return err
 	}
-	st, err := witness.OpenFileStore(filepath.Join(*data, "state.json"))
+	st, err := witness.OpenFileStore(filepath.Join(o.data, "state.json"))
 	if err != nil {
 		return err
 	}
@@ -73,9 +68,9 @@ func runWitness(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
 	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(e.stdout, "witness %s %s http://%s\n", policyName(w.Name()), vkey, ln.Addr())
@@ -92,6 +87,23 @@ func runWitness(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// witnessOptions are witness's settings, from its flags or a --config file.
+type witnessOptions struct {
+	data, addr, name, guarantor string
+	logs                        logList
+}
+
+// witnessServerFlags registers witness's flags on fs.
+func witnessServerFlags(fs *flag.FlagSet) *witnessOptions {
+	o := &witnessOptions{}
+	fs.StringVar(&o.data, "data", "", "witness state directory: witness.key (made on first run) and state.json")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8090", "address to serve POST /add-checkpoint on")
+	fs.StringVar(&o.name, "name", "guarantor-witness", "the witness's name, used when its key is first generated")
+	fs.Var(&o.logs, "log", "a log to witness, ORIGIN=VKEY or VKEY (repeatable)")
+	fs.StringVar(&o.guarantor, "guarantor", "", "a guarantor data directory whose log to witness (adds its origin and log key)")
+	return o
 }
 
 // policyName turns a key name into a policy component name (no "/").

@@ -18,7 +18,7 @@ import (
 // if one has been applied.
 func (s *Store) IndexByLeafHash(ctx context.Context, leafHash []byte) (uint64, bool, error) {
 	var idx int64
-	err := s.pool.QueryRow(ctx, "SELECT idx FROM entries WHERE leaf_hash = $1", leafHash).Scan(&idx)
+	err := s.pool.QueryRow(ctx, "SELECT idx FROM entries WHERE leaf_hash = $1 ORDER BY idx LIMIT 1", leafHash).Scan(&idx)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}

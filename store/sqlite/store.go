@@ -80,13 +80,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	fail := func(err error) (*Store, error) {
 		s.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, withErrno(err))
 	}
 	if err := s.migrate(ctx); err != nil {
 		return fail(err)
 	}
 	var err error
-	if s.byLeaf, err = s.r.PrepareContext(ctx, "SELECT idx FROM entries WHERE leaf_hash = ?"); err != nil {
+	if s.byLeaf, err = s.r.PrepareContext(ctx, "SELECT idx FROM entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1"); err != nil {
 		return fail(fmt.Errorf("prepare: %w", err))
 	}
 	if s.byObsID, err = s.r.PrepareContext(ctx, `SELECT o.idx, e.leaf_hash FROM observations o JOIN entries e ON e.idx = o.idx
@@ -274,13 +274,41 @@ func (s *Store) migrateOne(ctx context.Context, n int, name string) error {
 	if err != nil {
 		return err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	// A migration that rebuilds a table others reference runs with
+	// foreign keys off (which SQLite allows only outside a transaction)
+	// and checks them all before committing.
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fkOff := strings.HasPrefix(string(body), "-- foreign_keys: off\n")
+	if fkOff {
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
+	}
+	if fkOff {
+		rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+		if err != nil {
+			return err
+		}
+		bad := rows.Next()
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		if bad {
+			return errors.New("foreign keys broken by the migration")
+		}
 	}
 	if fill := backfills[n]; fill != nil {
 		if err := fill(ctx, tx); err != nil {
@@ -314,7 +342,8 @@ func (s *Store) Applied(ctx context.Context) (uint64, error) {
 // driver's *sqlite.Error. Incident, verification, agreement,
 // determination, obligation and response entries never conflict with
 // earlier ones, whatever ids they claim.
-func (s *Store) Apply(ctx context.Context, recs []node.Record) error {
+func (s *Store) Apply(ctx context.Context, recs []node.Record) (err error) {
+	defer func() { err = withErrno(err) }()
 	if len(recs) == 0 {
 		return nil
 	}

@@ -31,7 +31,9 @@ type logBuilder struct {
 	uk, fr, ua, ru, verifier         key
 	reg                              *registry.Registry
 	recs                             []node.Record
-	seq                              uint64 // the engine's last seq
+	seq                              uint64      // the engine's last seq
+	dup                              node.Record // a copy of the bytes at dupOf
+	dupOf                            uint64
 
 	incCurrent   map[uint64]node.IncidentRow   // the latest revision (highest index) of each incident
 	incRevisions map[uint64][]node.IncidentRow // in log order
@@ -383,12 +385,18 @@ func buildLog(tb testing.TB) *logBuilder {
 	// A joint observation, NUL and negative zero (which a text column and
 	// a float column must survive), a testimony, a revocation, and entries
 	// the registry rejects.
-	l.add(tb, true, entry.KindObservation, `{"id":"joint-1","observed_at":"2025-03-02T08:00:00Z","location":{"type":"Point","coordinates":[37.9,48.1]},"category":"air_strike"}`, l.mon, l.cam)
+	joint := l.add(tb, true, entry.KindObservation, `{"id":"joint-1","observed_at":"2025-03-02T08:00:00Z","location":{"type":"Point","coordinates":[37.9,48.1]},"category":"air_strike"}`, l.mon, l.cam)
 	l.add(tb, true, entry.KindObservation, `{"id":"edge-1","observed_at":"2025-03-02T08:00:01Z","location":{"type":"Point","coordinates":[-0.0,51.4769]},"category":"shelling","text":"nul\u0000and\u0001soh, ünïcödé \\ \"q\"","external_id":"a\u0000b","source":"\u0001","accuracy_m":0.1,"bearing_deg":-0.0,"count":1}`, l.mon)
 	l.add(tb, true, entry.KindTestimony, `{"id":"t-1","received_at":"2025-03-02T09:00:00Z","text":"heard explosions to the east","language":"uk"}`, l.intake)
 	l.add(tb, true, entry.KindRevocation, fmt.Sprintf(`{"key":%q,"reason":"rotated","effective":"2025-06-01T00:00:00+02:00"}`, l.cam.ID), l.auth)
 	l.add(tb, false, entry.KindObservation, `{"id":"x","observed_at":"2025-03-01T12:00:00Z","location":{"type":"Point","coordinates":[37.8,48.0]},"category":"shelling"}`, l.stranger)
 	l.add(tb, false, entry.KindObservation, `{"id":"late","observed_at":"2025-07-01T12:00:00Z","location":{"type":"Point","coordinates":[37.8,48.0]},"category":"shelling"}`, l.cam)
+	// The same bytes again, as servers sharing a log can race into: the
+	// copy is rejected without a registry check.
+	l.dupOf = joint.Index
+	l.dup = node.Record{Index: uint64(len(l.recs)), LeafHash: joint.LeafHash, Kind: joint.Kind, Signers: joint.Signers, Raw: joint.Raw,
+		Rejected: fmt.Sprintf("duplicate of entry %d (the same bytes)", joint.Index)}
+	l.recs = append(l.recs, l.dup)
 	return l
 }
 
