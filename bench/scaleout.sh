@@ -5,7 +5,8 @@
 # Each row also carries loadgen's own same-run baseline (bare Tessera on
 # the local disk), so figures are read as ratios.
 #
-#   bash bench/scaleout.sh [N] [CONCURRENCY]
+#   bash bench/scaleout.sh [N] [CONCURRENCY]        closed loop
+#   RATE=400 bash bench/scaleout.sh [N] [MAX_IN_FLIGHT]   open loop at RATE/s
 #
 # Needs MariaDB on 127.0.0.1:3306 (root, no password) and PostgreSQL on
 # 127.0.0.1:5432 (trust); .ci/run shows how to start both.
@@ -31,7 +32,9 @@ serve() { # data port flags...
 stop() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; }
 load() { # label servers data
   local out
-  out=$("$g" loadgen --server "$2" --data "$3" --n "$N" --concurrency "$CONC" --audit=false --json --baseline-dir "$work/baseline")
+  local shape=(--concurrency "$CONC")
+  [ -n "${RATE:-}" ] && shape+=(--rate "$RATE")
+  out=$("$g" loadgen --server "$2" --data "$3" --n "$N" "${shape[@]}" --audit=false --json --baseline-dir "$work/baseline" 2>/dev/null)
   echo "{\"config\":\"$1\",\"report\":$out}"
 }
 

@@ -577,5 +577,13 @@ func TestStartOnReadOnlyOrFullDisk(t *testing.T) {
 				t.Errorf("init on a full disk said %q; want it to say %q", line, want)
 			}
 		}
+		// It left nothing half made: once there is room, init succeeds.
+		if ents, _ := os.ReadDir(data); len(ents) != 0 {
+			t.Errorf("a failed init left %d files in %s", len(ents), data)
+		}
+		resize(t, disk, 64<<20)
+		if out, err := exec.Command(binary(t), "init", "--data", data).CombinedOutput(); err != nil {
+			t.Fatalf("init once there is room: %v: %s", err, out)
+		}
 	})
 }

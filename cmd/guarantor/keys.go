@@ -52,7 +52,7 @@ func siblingName(origin, suffix string) string {
 	return origin + "-" + suffix
 }
 
-func runInit(ctx context.Context, e *env, args []string) error {
+func runInit(ctx context.Context, e *env, args []string) (rerr error) {
 	fs := newFlags(e, "init")
 	data := fs.String("data", "", "data directory to create (required)")
 	origin := fs.String("origin", "guarantor.local/log", "log origin: the name of the checkpoint signing key")
@@ -65,6 +65,16 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	}
 	if *data == "" {
 		return usagef("--data is required, e.g. guarantor init --data ./data")
+	}
+	// A failed init (a full disk, a refused database) must not leave
+	// half a data directory behind, which the next attempt would refuse:
+	// what init made in a directory that was empty or absent goes.
+	if before, err := os.ReadDir(*data); err == nil && len(before) == 0 || os.IsNotExist(err) {
+		defer func() {
+			if rerr != nil {
+				removeContents(*data)
+			}
+		}()
 	}
 	if *join != "" {
 		info, err := joinDataDir(dataDir(*join), dataDir(*data))
@@ -321,4 +331,15 @@ func joinDataDir(src, dst dataDir) (ghttp.Info, error) {
 		}
 	}
 	return info, dst.writeInfo(info)
+}
+
+// removeContents deletes everything in dir, which init made.
+func removeContents(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
 }

@@ -212,6 +212,21 @@ func TestTwoFrontendsOnMySQL(t *testing.T) {
 	if !bytes.Equal(pa.Bytes(), pb.Bytes()) {
 		t.Fatalf("the two servers' projections differ (%d vs %d bytes)", pa.Len(), pb.Len())
 	}
+	// A rebuild from the shared log gives the same projection again.
+	if out, err := exec.Command(binary(t), "rebuild", "--data", dataB, "--mysql", dsn).CombinedOutput(); err != nil {
+		t.Fatalf("rebuild --mysql: %v: %s", err, out)
+	}
+	var rb bytes.Buffer
+	if err := exportProjection(ctx, dataDir(dataB).projection(), &rb); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pa.Bytes(), rb.Bytes()) {
+		t.Fatal("a projection rebuilt from the shared log differs from the live ones")
+	}
+	// verify --data cannot read a log kept in the database, and says where to look.
+	if out, err := exec.Command(binary(t), "verify", "--data", f.data).CombinedOutput(); err == nil || !bytes.Contains(out, []byte("--server")) {
+		t.Fatalf("verify --data on a MySQL data directory: %v: %s", err, out)
+	}
 	t.Logf("%d entries in the log, %d acknowledged through two servers", size, len(acks))
 }
 

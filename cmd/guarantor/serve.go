@@ -137,6 +137,7 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "rebuild")
 	data := fs.String("data", "", "data directory made by init (required)")
 	pg := fs.String("postgres", "", "rebuild the PostgreSQL projection at this DSN instead of DATA/projection.db (stop every server using it first)")
+	my := fs.String("mysql", "", "the log is in this MySQL/MariaDB database (init --mysql)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func runRebuild(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// The engine does not run: a rebuild only projects what the log holds.
-	inst, err := openLocked(ctx, d, info, logTuning{noEngine: true, postgres: *pg}, logger)
+	inst, err := openLocked(ctx, d, info, logTuning{noEngine: true, postgres: *pg, mysql: *my}, logger)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"os"
 
 	"github.com/guarantor/guarantor/audit"
 	"github.com/guarantor/guarantor/engine"
@@ -44,6 +45,9 @@ func (a auditFlags) config(name string) (audit.Config, error) {
 	info, err := d.readInfo()
 	if err != nil {
 		return cfg, err
+	}
+	if _, err := os.Stat(d.mysqlMarker()); err == nil {
+		return cfg, usagef("the log of %s is kept in MySQL/MariaDB, not in its directory: audit it through any of its servers (--server URL)", d)
 	}
 	cfg.Dir = d.logDir()
 	if cfg.LogVKey == "" {
