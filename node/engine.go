@@ -175,12 +175,22 @@ func (n *Node) lead(ctx context.Context) {
 		n.leading.Store(true)
 		// What the previous holder wrote must be applied first, so that
 		// it is matched rather than written again.
-		if err := n.catchUp(held); err == nil {
+		err = n.catchUp(held)
+		if err == nil {
 			n.engine.resubmit()
 			run(held)
 		}
 		n.leading.Store(false)
 		release()
+		if err != nil && ctx.Err() == nil {
+			// Let the lease go to a server that can read the log, and try
+			// again a little later.
+			n.cfg.Logger.Error("engine lease: catch up with the log before writing", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
 		if ctx.Err() == nil {
 			n.cfg.Logger.Warn("engine lease lost: another server may write the engine's entries now")
 		}
