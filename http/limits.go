@@ -4,7 +4,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,9 +59,9 @@ const maxWriteAddrs = 1 << 16
 // DefaultWriteRate a second with a burst of DefaultWriteBurst. perSecond
 // 0 (or less) means unlimited; a burst below 1 is 1.
 //
-// The address is the connection's (RemoteAddr): X-Forwarded-For is not
-// trusted, so behind a reverse proxy every client shares the proxy's
-// bucket, and the limit must be set for them all.
+// The address is the connection's (RemoteAddr), unless it is a trusted
+// proxy (WithTrustedProxies): then it is the client's address the
+// proxies forwarded.
 func WithWriteLimit(perSecond float64, burst int) Option {
 	return func(s *Server) { s.writes = newWriteLimiter(perSecond, burst) }
 }
@@ -145,7 +147,7 @@ func (l *writeLimiter) tracked() int {
 // is empty.
 func (s *Server) limitWrites(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, wait := s.writes.allow(clientAddr(r), s.now())
+		ok, wait := s.writes.allow(s.clientAddr(r), s.now())
 		if !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -156,12 +158,74 @@ func (s *Server) limitWrites(h http.Handler) http.Handler {
 	})
 }
 
-// clientAddr is the host of the request's connection: the address rate
-// limits count by.
-func clientAddr(r *http.Request) string {
+// WithTrustedProxies names the reverse proxies whose X-Forwarded-For the
+// per-address limits (WithWriteLimit, WithTestimony) believe. When the
+// connection comes from one of nets, the client is the right-most
+// X-Forwarded-For address that is not itself in nets: entries to its
+// left are the client's own word and may be forged. Without it, or for
+// any other peer, the client is the connection's address.
+func WithTrustedProxies(nets []netip.Prefix) Option {
+	return func(s *Server) {
+		s.proxies = make([]netip.Prefix, len(nets))
+		for i, n := range nets {
+			s.proxies[i] = n.Masked()
+		}
+	}
+}
+
+// clientAddr is the address rate limits count by: the host of the
+// request's connection or, if that is a trusted proxy, the client's
+// address it forwarded (WithTrustedProxies). A malformed
+// X-Forwarded-For counts as the proxy's own request.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !s.trustedProxy(peer) {
+		return host
+	}
+	hops, ok := forwardedFor(r.Header.Values("X-Forwarded-For"))
+	if !ok || len(hops) == 0 {
+		return host
+	}
+	for i := len(hops) - 1; i > 0; i-- {
+		if !s.trustedProxy(hops[i]) {
+			return hops[i].String()
+		}
+	}
+	return hops[0].String() // all trusted: the left-most is the client
+}
+
+// trustedProxy reports whether a is in one of the trusted proxies' nets.
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardedFor parses X-Forwarded-For header lines, in order, into the
+// addresses they list, left to right. An entry may carry a port; ok is
+// false if any entry is not an address.
+func forwardedFor(lines []string) (hops []netip.Addr, ok bool) {
+	for _, line := range lines {
+		for e := range strings.SplitSeq(line, ",") {
+			e = strings.TrimSpace(e)
+			a, err := netip.ParseAddr(e)
+			if err != nil {
+				ap, perr := netip.ParseAddrPort(e)
+				if perr != nil {
+					return nil, false
+				}
+				a = ap.Addr()
+			}
+			hops = append(hops, a.Unmap())
+		}
+	}
+	return hops, true
 }

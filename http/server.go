@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -140,6 +141,7 @@ type Server struct {
 	ui              http.Handler      // GET / (WithUI); nil: 404
 	exchange        *exchange.Service // the verifier's exchange endpoints (WithExchange); nil: 404
 	writes          *writeLimiter     // WithWriteLimit; nil: unlimited
+	proxies         []netip.Prefix    // WithTrustedProxies
 }
 
 // WithUI serves h, the public web pages (package web), on GET /: every

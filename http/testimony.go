@@ -77,7 +77,7 @@ func (s *Server) handleTestimony(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, guarantor.Errorf(guarantor.ENotFound, "", "this server takes no public testimony"))
 		return
 	}
-	host := clientAddr(r)
+	host := s.clientAddr(r)
 	lim, ok := t.limiters.Get(host)
 	if !ok {
 		lim = rate.NewLimiter(rate.Every(t.cfg.Every), t.cfg.Burst)

@@ -53,6 +53,11 @@ type explorerData struct {
 	Error    string // the query's fault, translated
 	Hits     []searchHit
 	Latest   []entryLine // newest first
+	// The checkpoint's signature lines: the log's (nil when none is) and
+	// its state (see checkpointSigs), then the others, the witnesses'.
+	LogSig      *checkpointSig
+	LogSigState string
+	Cosigs      []checkpointSig
 }
 
 // handleExplorer serves GET /explorer: the log's checkpoint (origin,
@@ -63,6 +68,11 @@ func (h *handler) handleExplorer(w http.ResponseWriter, r *http.Request) {
 	lang := h.lang(r)
 	d := explorerData{base: h.page(r, "explorer"), Log: h.checkpoint(ctx)}
 	var err error
+	if d.Log != nil {
+		if d.LogSig, d.LogSigState, d.Cosigs, err = checkpointSigs([]byte(d.Log.Text), h.logV); err != nil {
+			h.logger.WarnContext(ctx, "web: checkpoint signatures", "err", err)
+		}
+	}
 	if d.Applied, err = h.src.Applied(ctx); err != nil {
 		h.internal(w, r, err)
 		return

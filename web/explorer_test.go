@@ -2,12 +2,15 @@ package web_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guarantor/guarantor"
 	"github.com/guarantor/guarantor/entry"
@@ -15,6 +18,7 @@ import (
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/registry"
 	"github.com/guarantor/guarantor/web"
+	"github.com/guarantor/guarantor/witness"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -206,4 +210,43 @@ func TestExplorerEntryNotFound(t *testing.T) {
 // urlQuery escapes s for a query string.
 func urlQuery(s string) string {
 	return strings.NewReplacer(" ", "+", "<", "%3C", ">", "%3E", "/", "%2F").Replace(s)
+}
+
+// TestExplorerCosignatures: the explorer verifies the log's signature on
+// its checkpoint with the key WithLogVerifier gives, and lists a
+// witness's cosignature/v1 line (name, key hash, timestamp) as not
+// verified here; with no witness it says there is no cosignature.
+func TestExplorerCosignatures(t *testing.T) {
+	src, lg, logKey := explorerFixture(t)
+	logV, err := note.NewVerifier(logKey.VKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, newUI(src, web.WithLog(lg), web.WithLogVerifier(logV)), "/explorer")
+	mustContain(t, "no witness", body, fmt.Sprintf(`<code>%s+%08x</code>: <strong data-verified="true">verified here with the log&#39;s key</strong>`, logKey.S.Name(), logKey.S.KeyHash()),
+		`<p id="cosigs-none">This checkpoint carries no cosignatures: no witness has signed it.</p>`)
+
+	skey, _, err := note.GenerateKey(rand.Reader, "witness.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lg.cosign, _, err = witness.CosignerFromKey(skey); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Truncate(time.Second)
+	_, body = get(t, newUI(src, web.WithLog(lg)), "/explorer")
+	after := time.Now()
+	mustContain(t, "witness", body, fmt.Sprintf(`<code>%s+%08x</code>: not verified here`, logKey.S.Name(), logKey.S.KeyHash()),
+		"Signatures other than the log&#39;s: 1", fmt.Sprintf(`<tr><td><code>witness.example</code></td><td><code>%08x</code></td><td><time datetime="`, lg.cosign.KeyHash()),
+		"<td>not verified here</td></tr>", "guarantor verify --witness-policy")
+	m := regexp.MustCompile(`<table id="cosigs">(?s:.*)<time datetime="([^"]+)">`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no cosignature timestamp")
+	}
+	if ts, err := time.Parse(time.RFC3339, m[1]); err != nil || ts.Before(before) || ts.After(after) {
+		t.Errorf("cosigned at %s (%v), want between %s and %s", m[1], err, before, after)
+	}
+	if strings.Contains(body, "cosigs-none") {
+		t.Error("a cosigned checkpoint shown as without cosignatures")
+	}
 }

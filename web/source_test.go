@@ -244,6 +244,7 @@ type fakeLog struct {
 	cp     string
 	leaves [][]byte
 	signer note.Signer // signs the checkpoint of leaves when set
+	cosign note.Signer // then cosigns it too, when set
 	err    error
 }
 
@@ -255,7 +256,11 @@ func (l fakeLog) ReadCheckpoint(context.Context) ([]byte, error) {
 	if l.signer == nil {
 		return []byte(fmt.Sprintf("test.log/origin\n%d\n%s\n\n\u2014 test.log abcdEFGH\n\u2014 witness.example w1tn355=\n", len(l.leaves), root)), nil
 	}
-	return note.Sign(&note.Note{Text: fmt.Sprintf("%s\n%d\n%s\n", l.signer.Name(), len(l.leaves), root)}, l.signer)
+	signers := []note.Signer{l.signer}
+	if l.cosign != nil {
+		signers = append(signers, l.cosign)
+	}
+	return note.Sign(&note.Note{Text: fmt.Sprintf("%s\n%d\n%s\n", l.signer.Name(), len(l.leaves), root)}, signers...)
 }
 
 func (l fakeLog) InclusionProof(_ context.Context, index, size uint64) ([][]byte, error) {

@@ -37,6 +37,7 @@ import (
 
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/registry"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/text/language"
 )
 
@@ -116,6 +117,11 @@ type Option func(*handler)
 // Optional: without it the pages say the log's state is not available.
 func WithLog(l Log) Option { return func(h *handler) { h.log = l } }
 
+// WithLogVerifier gives the explorer the log's verifier key, to verify
+// the log's signature on its checkpoint. Optional: without it the
+// explorer shows that signature as not verified here.
+func WithLogVerifier(v note.Verifier) Option { return func(h *handler) { h.logV = v } }
+
 // WithClock sets the clock of the board's countdowns and of whether a
 // day's report is complete. Optional. Default time.Now.
 func WithClock(now func() time.Time) Option {
@@ -149,6 +155,7 @@ var views = []string{"home", "map", "incident", "error", "reports", "report", "b
 type handler struct {
 	src    Source
 	log    Log
+	logV   note.Verifier // the log's key; nil: the log's signature is not checked
 	logger *slog.Logger
 	now    func() time.Time
 	// compiled caches agreement versions compiled for their zones, by the

@@ -400,6 +400,9 @@ func validateServe(o *serveOptions) error {
 			return bad("witness-policy", "%s is not a file", t.witnessPolicy)
 		}
 	}
+	if _, err := parseTrustedProxies(t.trustedProxies); err != nil {
+		return bad("trusted-proxies", "%v", err)
+	}
 	if t.postgres != "" {
 		if _, err := pgxpool.ParseConfig(t.postgres); err != nil {
 			return bad("postgres", "not a PostgreSQL DSN (postgres://user@host:5432/db): %v", err)

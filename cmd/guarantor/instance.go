@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/transparency-dev/tessera"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // logTuning holds the log's batching and checkpoint settings.
@@ -45,6 +47,7 @@ type logTuning struct {
 	testimonyBurst     int
 	writeRate          float64 // public write endpoints: requests per second per address; 0: none
 	writeBurst         int
+	trustedProxies     string        // --trusted-proxies: comma-separated CIDRs; "": none
 	tick               time.Duration // engine tick interval; 0: a minute
 	noEngine           bool          // run no engine (rebuild)
 
@@ -52,6 +55,24 @@ type logTuning struct {
 	witnessTimeout  time.Duration         // how long a checkpoint waits for the quorum
 	witnessFailOpen bool                  // publish uncosigned when the quorum is not met
 	witnesses       *tessera.WitnessGroup // loadWitnesses parses witnessPolicy into it
+}
+
+// parseTrustedProxies parses --trusted-proxies, comma-separated CIDRs
+// such as 10.0.0.0/8,fd00::/8; "" is none.
+func parseTrustedProxies(list string) ([]netip.Prefix, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var nets []netip.Prefix
+	for c := range strings.SplitSeq(list, ",") {
+		c = strings.TrimSpace(c)
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or fd00::/8", c)
+		}
+		nets = append(nets, p)
+	}
+	return nets, nil
 }
 
 // loadWitnesses parses the witness policy file, if one was given, into
@@ -91,6 +112,7 @@ type instance struct {
 	exchange   *exchange.Service      // nil: this server is not the exchange verifier
 	writeRate  float64                // see logTuning.writeRate
 	writeBurst int
+	proxies    []netip.Prefix // see logTuning.trustedProxies
 	unlock     func()
 }
 
@@ -115,6 +137,10 @@ func openInstance(ctx context.Context, dir dataDir, t logTuning, logger *slog.Lo
 }
 
 func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, logger *slog.Logger) (*instance, error) {
+	proxies, err := parseTrustedProxies(t.trustedProxies)
+	if err != nil {
+		return nil, usagef("--trusted-proxies: %v", err)
+	}
 	signer, err := keyfile.Signer(dir.key("log"))
 	if err != nil {
 		return nil, err
@@ -191,7 +217,7 @@ func openLocked(ctx context.Context, dir dataDir, info ghttp.Info, t logTuning, 
 		_ = lg.Close(ctx)
 		return nil, err
 	}
-	inst := &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs, exchange: xs, writeRate: t.writeRate, writeBurst: t.writeBurst}
+	inst := &instance{dir: dir, info: info, log: lg, store: st, node: n, reg: reg, blobs: blobs, exchange: xs, writeRate: t.writeRate, writeBurst: t.writeBurst, proxies: proxies}
 	if intake, err := keyfile.Signer(dir.key("intake")); err == nil {
 		b, err := os.ReadFile(dir.contactKey())
 		var key []byte
@@ -236,6 +262,9 @@ func (i *instance) handler(logger *slog.Logger) http.Handler {
 	if i.writeBurst > 0 || i.writeRate > 0 {
 		opts = append(opts, ghttp.WithWriteLimit(i.writeRate, i.writeBurst))
 	}
+	if len(i.proxies) > 0 {
+		opts = append(opts, ghttp.WithTrustedProxies(i.proxies))
+	}
 	if i.testimony != nil {
 		opts = append(opts, ghttp.WithTestimony(*i.testimony))
 	}
@@ -245,7 +274,11 @@ func (i *instance) handler(logger *slog.Logger) http.Handler {
 	if i.exchange != nil {
 		opts = append(opts, ghttp.WithExchange(i.exchange))
 	}
-	opts = append(opts, ghttp.WithUI(web.New(i.node.Store(), web.WithLog(i.node.Log()), web.WithLogger(logger))))
+	webOpts := []web.Option{web.WithLog(i.node.Log()), web.WithLogger(logger)}
+	if v, err := note.NewVerifier(i.info.LogVKey); err == nil {
+		webOpts = append(webOpts, web.WithLogVerifier(v)) // the explorer checks the checkpoint's signature
+	}
+	opts = append(opts, ghttp.WithUI(web.New(i.node.Store(), webOpts...)))
 	return ghttp.NewServer(i.node, i.info, i.reg, logger, opts...)
 }
 

@@ -34,6 +34,7 @@ func tuningFlags(fs interface {
 	fs.Int64Var(&t.maxBlob, "max-blob", defaultMaxBlob, "largest evidence blob accepted, in bytes")
 	fs.Float64Var(&t.writeRate, "write-rate", ghttp.DefaultWriteRate, "public write endpoints (entries, batches, blobs, webhooks, exchange lists): requests per second per client address, after the burst; 0 for no limit")
 	fs.IntVar(&t.writeBurst, "write-burst", ghttp.DefaultWriteBurst, "public write endpoints: requests a client address may send at once")
+	fs.StringVar(&t.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies (10.0.0.0/8,fd00::/8) whose X-Forwarded-For the per-address limits believe: a request from one counts against the right-most forwarded address that is not a trusted proxy; empty: the connection's address")
 	fs.UintVar(&t.batchSize, "batch-size", 512, "most entries sequenced in one batch")
 	fs.DurationVar(&t.batchAge, "batch-age", 25*time.Millisecond, "longest an entry waits for its batch to fill")
 	fs.DurationVar(&t.tick, "tick", time.Minute, "how often the engine appends a tick entry (its clock for deadlines)")
