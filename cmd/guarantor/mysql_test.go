@@ -230,14 +230,11 @@ func TestTwoFrontendsOnMySQL(t *testing.T) {
 	t.Logf("%d entries in the log, %d acknowledged through two servers", size, len(acks))
 }
 
-// waitFor polls cond until it holds, for at most a minute.
+// waitFor polls cond until it holds, for at most a minute (pollUntil).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval of a condition with a deadline
+	err := pollUntil(context.Background(), time.Minute, 50*time.Millisecond, func(context.Context) (bool, error) { return cond(), nil })
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
