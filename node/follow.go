@@ -72,7 +72,7 @@ func (n *Node) applyRange(ctx context.Context, from, to uint64) error {
 		return fmt.Errorf("read entries [%d, %d): got %d", from, to, len(raws))
 	}
 	recs := make([]Record, len(raws))
-	c := &admitChunk{leaves: map[string]uint64{}, obs: map[string]uint64{}, rejected: map[uint64]string{}, from: from}
+	c := &admitChunk{leaves: map[string]uint64{}, obs: map[string]uint64{}, rejected: map[uint64]string{}, reasons: map[uint64]string{}, from: from}
 	for i, raw := range raws {
 		rec, err := n.admit(ctx, from+uint64(i), raw, c)
 		if err != nil {
@@ -102,6 +102,9 @@ func (n *Node) applyRange(ctx context.Context, from, to uint64) error {
 			n.engine.feed(r, n.cfg.Metrics)
 		}
 	}
+	for _, r := range c.reasons {
+		n.cfg.Metrics.addRejected(r)
+	}
 	n.setApplied(to)
 	n.cfg.Metrics.setApplied(to)
 	return nil
@@ -113,6 +116,7 @@ type admitChunk struct {
 	leaves   map[string]uint64 // leaf hash -> first index
 	obs      map[string]uint64 // signer NUL observation id -> index
 	rejected map[uint64]string // index -> why, for the rejected ones
+	reasons  map[uint64]string // index -> metric reason, for the rejected ones
 	from     uint64            // the range's first index
 }
 
@@ -154,6 +158,7 @@ func (n *Node) admit(ctx context.Context, index uint64, raw []byte, c *admitChun
 			}
 		}
 		rec.Rejected = fmt.Sprintf("duplicate of entry %d (the same bytes)", first)
+		c.reasons[index] = rejectDuplicate
 		if p != nil {
 			// These bytes were in flight here while another server logged
 			// them first (or this server logged them before a crash): the
@@ -186,6 +191,7 @@ func (n *Node) admit(ctx context.Context, index uint64, raw []byte, c *admitChun
 			n.regMu.Unlock()
 			if err != nil {
 				rec.Body, rec.Rejected = nil, err.Error()
+				c.reasons[index] = rejectRegistry
 			}
 		}
 	} else {
@@ -203,6 +209,7 @@ func (n *Node) admit(ctx context.Context, index uint64, raw []byte, c *admitChun
 		}
 		if err != nil {
 			rec.Rejected = err.Error()
+			c.reasons[index] = rejectRegistry
 			if p == nil {
 				n.cfg.Logger.Error("log entry fails the registry rules on replay", "index", index, "err", err)
 			}
@@ -222,6 +229,7 @@ func (n *Node) admit(ctx context.Context, index uint64, raw []byte, c *admitChun
 		}
 		if taken {
 			rec.Body, rec.Rejected = nil, fmt.Sprintf("observation id %q from %s is already logged at index %d", ob.ID, rec.Signers[0], prev)
+			c.reasons[index] = rejectObservationID
 		} else {
 			c.obs[key] = index
 		}

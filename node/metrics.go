@@ -18,6 +18,7 @@ type Metrics struct {
 	matched     prometheus.Gauge
 	open        prometheus.Gauge
 	halted      prometheus.Gauge
+	rejected    *prometheus.CounterVec
 }
 
 // NewMetrics registers the node's metrics with reg.
@@ -41,7 +42,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.matched = prometheus.NewGauge(prometheus.GaugeOpts{Name: "guarantor_engine_derived_logged", Help: "Derived entries found in the log and checked against the engine's."})
 	m.open = prometheus.NewGauge(prometheus.GaugeOpts{Name: "guarantor_engine_open_incidents", Help: "Incidents open to new members."})
 	m.halted = prometheus.NewGauge(prometheus.GaugeOpts{Name: "guarantor_engine_halted", Help: "1 when the engine stopped because the log diverged from it."})
-	reg.MustRegister(m.submissions, m.latency, m.applied, m.engineSeq, m.matched, m.open, m.halted)
+	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "guarantor_entries_rejected_total",
+		Help: "Log entries this process applied as rejected, by reason: duplicate (the same bytes again), observation_id (an id its signer already used), registry (the key registry refuses it). Servers sharing a log can race into the first two; a single server logs none.",
+	}, []string{"reason"})
+	reg.MustRegister(m.submissions, m.latency, m.applied, m.engineSeq, m.matched, m.open, m.halted, m.rejected)
 	return m
 }
 
@@ -61,6 +66,20 @@ func (m *Metrics) observeSubmit(res *Result, err error, d time.Duration) {
 	}
 	m.submissions.WithLabelValues(kind, result).Inc()
 	m.latency.WithLabelValues(result).Observe(d.Seconds())
+}
+
+// Reasons for rejecting a log entry on apply (guarantor_entries_rejected_total).
+const (
+	rejectDuplicate     = "duplicate"
+	rejectObservationID = "observation_id"
+	rejectRegistry      = "registry"
+)
+
+func (m *Metrics) addRejected(reason string) {
+	if m == nil {
+		return
+	}
+	m.rejected.WithLabelValues(reason).Inc()
 }
 
 func (m *Metrics) setApplied(n uint64) {

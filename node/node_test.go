@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"github.com/guarantor/guarantor/internal/testkeys"
+	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/registry"
 	"github.com/guarantor/guarantor/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -39,6 +41,8 @@ type fixture struct {
 	serverLog bool
 	// disk, when set before open, is the node's Config.Disk.
 	disk func() error
+	// metrics, when set before open, receives the node's metrics.
+	metrics *node.Metrics
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -69,7 +73,7 @@ func (f *fixture) open() {
 	if f.store, err = sqlite.Open(ctx, filepath.Join(f.dir, "p.db")); err != nil {
 		f.t.Fatal(err)
 	}
-	if f.n, err = node.New(ctx, node.Config{Log: f.lg, Store: f.store, AuthorityVKey: f.auth.VKey, Engine: f.engine, Disk: f.disk}); err != nil {
+	if f.n, err = node.New(ctx, node.Config{Log: f.lg, Store: f.store, AuthorityVKey: f.auth.VKey, Engine: f.engine, Disk: f.disk, Metrics: f.metrics}); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -310,6 +314,10 @@ func TestKeyNotYetIntegrated(t *testing.T) {
 // projection rebuilt from the log is identical.
 func TestForeignEntriesOfASharedLog(t *testing.T) {
 	f := newFixture(t)
+	f.close()
+	reg := prometheus.NewRegistry()
+	f.metrics = node.NewMetrics(reg)
+	f.open()
 	ctx := context.Background()
 	mon := newKey(t, "monitor.a")
 	f.must(f.keyEntry(mon))
@@ -340,6 +348,22 @@ func TestForeignEntriesOfASharedLog(t *testing.T) {
 	}
 	if r := f.must(raw); r.Created || r.Receipt.Index != first {
 		t.Fatalf("resubmission: index %d, created %v; want %d", r.Receipt.Index, r.Created, first)
+	}
+	// Operators see the races in the metrics.
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "guarantor_entries_rejected_total" {
+			for _, m := range mf.GetMetric() {
+				got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if want := map[string]float64{"duplicate": 1, "observation_id": 1}; !maps.Equal(got, want) {
+		t.Fatalf("guarantor_entries_rejected_total = %v, want %v", got, want)
 	}
 	var live bytes.Buffer
 	if err := f.store.Export(ctx, &live); err != nil {
