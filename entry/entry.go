@@ -212,3 +212,17 @@ func (e *Entry) Decode(v any) error {
 	}
 	return nil
 }
+
+// DecodeLogged decodes into v the body of raw, a note of the given kind
+// already in the log. Its schema was checked when it was accepted, so it
+// is not checked again (stores read their entries back this way).
+func DecodeLogged(raw []byte, kind Kind, v any) error {
+	e, err := Parse(raw)
+	if err != nil {
+		return err
+	}
+	if e.Kind != kind {
+		return fmt.Errorf("entry is a %s, not a %s", e.Kind, kind)
+	}
+	return e.Decode(v)
+}

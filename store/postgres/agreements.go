@@ -8,6 +8,7 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -16,11 +17,11 @@ import (
 func (ins *inserter) insertAgreement(index uint64, b *entry.Agreement) {
 	var expires any
 	if b.Expires != nil {
-		expires = fmtTime(*b.Expires)
+		expires = column.Time(*b.Expires)
 	}
 	ins.exec(fmt.Sprintf("agreement %s version %d", b.ID, b.Version),
 		"INSERT INTO agreements (idx, id, version, title, effective, expires) VALUES ($1, $2, $3, $4, $5, $6)",
-		int64(index), b.ID, int64(b.Version), b.Title, fmtTime(b.Effective), expires)
+		int64(index), b.ID, int64(b.Version), b.Title, column.Time(b.Effective), expires)
 }
 
 // insertDetermination projects the determination logged at index and the
@@ -28,7 +29,7 @@ func (ins *inserter) insertAgreement(index uint64, b *entry.Agreement) {
 func (ins *inserter) insertDetermination(index uint64, b *entry.Determination) {
 	ins.exec(fmt.Sprintf("determination %d", b.Seq),
 		"INSERT INTO determinations (idx, seq, agreement, version, trigger_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
-		int64(index), int64(b.Seq), b.Agreement, int64(b.Version), b.Trigger, fmtTime(b.At))
+		int64(index), int64(b.Seq), b.Agreement, int64(b.Version), b.Trigger, column.Time(b.At))
 	what := fmt.Sprintf("determination %d incidents", b.Seq)
 	for _, in := range b.Incidents {
 		ins.exec(what, "INSERT INTO determination_incidents (idx, incident, revision) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -52,7 +53,7 @@ func (ins *inserter) insertObligation(index uint64, b *entry.Obligation) {
 		int64(index), id, int64(b.Revision), int64(b.Seq), b.Status)
 	var settled any
 	if b.Settled != nil {
-		settled = fmtTime(*b.Settled)
+		settled = column.Time(*b.Settled)
 	}
 	ins.exec(fmt.Sprintf("obligation %d current revision", b.ID),
 		`INSERT INTO obligation_current (id, idx, revision, determination, agreement, version, trigger_id,
@@ -63,13 +64,13 @@ func (ins *inserter) insertObligation(index uint64, b *entry.Obligation) {
 			group_id = excluded.group_id, status = excluded.status, opened = excluded.opened, deadline = excluded.deadline,
 			settled = excluded.settled`,
 		id, int64(index), int64(b.Revision), int64(b.Determination), b.Agreement, int64(b.Version), b.Trigger,
-		b.Who, b.Group, b.Status, fmtTime(b.Opened), fmtTime(b.Deadline), settled)
+		b.Who, b.Group, b.Status, column.Time(b.Opened), column.Time(b.Deadline), settled)
 }
 
 // insertResponse projects the response logged at index.
 func (ins *inserter) insertResponse(index uint64, signer string, b *entry.Response) {
 	ins.exec("", "INSERT INTO responses (idx, signer, resp_id, at, obligation, answer) VALUES ($1, $2, $3, $4, $5, $6)",
-		int64(index), signer, b.ID, fmtTime(b.At), int64(b.Obligation), b.Answer)
+		int64(index), signer, b.ID, column.Time(b.At), int64(b.Obligation), b.Answer)
 }
 
 // Agreements returns every accepted agreement entry in log order: every
@@ -92,11 +93,11 @@ func (s *Store) Agreements(ctx context.Context) ([]node.AgreementRow, error) {
 			}
 			if entry.Kind(unescape(kind)) == entry.KindAmendment {
 				var a entry.Amendment
-				if err = decodeRaw(raw, entry.KindAmendment, &a); err == nil {
+				if err = entry.DecodeLogged(raw, entry.KindAmendment, &a); err == nil {
 					r.Agreement, r.Amendment = a.Agreement, a.Reason
 				}
 			} else {
-				err = decodeRaw(raw, entry.KindAgreement, &r.Agreement)
+				err = entry.DecodeLogged(raw, entry.KindAgreement, &r.Agreement)
 			}
 			if err != nil {
 				return r, fmt.Errorf("postgres: agreement entry %d: %w", r.Index, err)
@@ -172,7 +173,7 @@ func (s *Store) Responses(ctx context.Context, obligation uint64) ([]node.Respon
 				return r, fmt.Errorf("postgres: read response: %w", err)
 			}
 			r.Index, r.Signer = uint64(idx), unescape(r.Signer)
-			if err := decodeRaw(raw, entry.KindResponse, &r.Response); err != nil {
+			if err := entry.DecodeLogged(raw, entry.KindResponse, &r.Response); err != nil {
 				return r, fmt.Errorf("postgres: response entry %d: %w", r.Index, err)
 			}
 			return r, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -190,7 +191,7 @@ func (ins *inserter) flush(ctx context.Context) error {
 // the rows its body projects to.
 func (ins *inserter) insert(ctx context.Context, r node.Record) error {
 	ins.cur = r.Index
-	signers, err := json.Marshal(nonNil(r.Signers))
+	signers, err := json.Marshal(column.NonNil(r.Signers))
 	if err != nil {
 		return &entryError{r.Index, err}
 	}
@@ -229,12 +230,12 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		if err != nil || !ins.writes(1) {
 			return err
 		}
-		zones, err := json.Marshal(nonNil(b.Zones))
+		zones, err := json.Marshal(column.NonNil(b.Zones))
 		if err != nil {
 			return err
 		}
 		ins.exec("", "INSERT INTO keys (id, vkey, role, label, not_before, not_after, zones, idx) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-			id, b.VKey, b.Role, b.Label, fmtTime(b.NotBefore), fmtTime(b.NotAfter), string(zones), int64(r.Index))
+			id, b.VKey, b.Role, b.Label, column.Time(b.NotBefore), column.Time(b.NotAfter), string(zones), int64(r.Index))
 		return nil
 	case *entry.RevocationBody:
 		if r.Kind != entry.KindRevocation {
@@ -244,7 +245,7 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 			return nil
 		}
 		ins.exec("", "INSERT INTO revocations (key_id, idx, reason, effective) VALUES ($1, $2, $3, $4)",
-			b.Key, int64(r.Index), b.Reason, fmtTime(b.Effective))
+			b.Key, int64(r.Index), b.Reason, column.Time(b.Effective))
 		return nil
 	case *entry.Observation:
 		if r.Kind != entry.KindObservation {
@@ -253,7 +254,7 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		if len(r.Signers) == 0 {
 			return errors.New("observation without a signer")
 		}
-		ev, err := json.Marshal(nonNil(b.Evidence))
+		ev, err := json.Marshal(column.NonNil(b.Evidence))
 		if err != nil || !ins.writes(1) {
 			return err
 		}
@@ -264,9 +265,9 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		ins.exec("", `INSERT INTO observations (idx, signer, obs_id, observed_at, lon, lat, category, accuracy_m, count,
 			bearing_deg, weapon, source_type, evidence, text, external_id, source)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-			int64(r.Index), r.Signers[0], b.ID, fmtTime(b.ObservedAt),
+			int64(r.Index), r.Signers[0], b.ID, column.Time(b.ObservedAt),
 			b.Location.Coordinates[0], b.Location.Coordinates[1], b.Category,
-			nullFloat(b.AccuracyM), nullInt(b.Count), nullFloat(b.BearingDeg),
+			column.NullFloat(b.AccuracyM), column.NullInt(b.Count), column.NullFloat(b.BearingDeg),
 			b.Weapon, b.SourceType, string(ev), b.Text, b.ExternalID, b.Source)
 		return nil
 	case *entry.Incident:
@@ -386,7 +387,7 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		if !ins.writes(7) {
 			return nil
 		}
-		ins.insertPatrol(r, b.ID, b.ID, fmtTime(b.From), fmtTime(b.To))
+		ins.insertPatrol(r, b.ID, b.ID, column.Time(b.From), column.Time(b.To))
 		return nil
 	case *entry.PatrolReport:
 		if r.Kind != entry.KindPatrolReport {
@@ -395,7 +396,7 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		if !ins.writes(7) {
 			return nil
 		}
-		ins.insertPatrol(r, b.ID, b.Plan, fmtTime(b.Start), fmtTime(b.End))
+		ins.insertPatrol(r, b.ID, b.Plan, column.Time(b.Start), column.Time(b.End))
 		return nil
 	}
 	if !projected[r.Kind] {
@@ -412,27 +413,6 @@ var projected = map[entry.Kind]bool{
 	entry.KindSanction: true, entry.KindCoverage: true,
 	entry.KindExchangeList: true, entry.KindExchangeManifest: true, entry.KindExchangeConfirmation: true,
 	entry.KindPatrolPlan: true, entry.KindPatrolReport: true,
-}
-
-func nullFloat(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func nullInt(p *int) any {
-	if p == nil {
-		return nil
-	}
-	return int64(*p)
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // sortedUnique returns vs as ascending int64s without repeats.

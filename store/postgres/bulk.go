@@ -3,6 +3,7 @@ package postgres
 import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -51,7 +52,7 @@ func (b *bulkRows) observation(r node.Record, ob *entry.Observation, evidence st
 	o.idx = append(o.idx, int64(r.Index))
 	o.signer = append(o.signer, escape(r.Signers[0]))
 	o.id = append(o.id, escape(ob.ID))
-	o.at = append(o.at, fmtTime(ob.ObservedAt))
+	o.at = append(o.at, column.Time(ob.ObservedAt))
 	o.lon = append(o.lon, plusZero(ob.Location.Coordinates[0]))
 	o.lat = append(o.lat, plusZero(ob.Location.Coordinates[1]))
 	o.category = append(o.category, escape(ob.Category))

@@ -7,13 +7,14 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 	"github.com/jackc/pgx/v5"
 )
 
 // insertCoverage projects the snapshot logged at index.
 func (ins *inserter) insertCoverage(index uint64, b *entry.Coverage) {
 	ins.exec(fmt.Sprintf("coverage of %s %s", b.Agreement, b.Month), "INSERT INTO coverage (idx, agreement, month, at) VALUES ($1, $2, $3, $4)",
-		int64(index), b.Agreement, b.Month, fmtTime(b.At))
+		int64(index), b.Agreement, b.Month, column.Time(b.At))
 }
 
 // Coverage returns the latest coverage snapshot of an agreement for a
@@ -36,7 +37,7 @@ func (s *Store) Coverage(ctx context.Context, agreement, month string) (node.Cov
 		return r, false, fmt.Errorf("postgres: read coverage of %s: %w", agreement, err)
 	}
 	r.Index = uint64(idx)
-	if err := decodeRaw(raw, entry.KindCoverage, &r.Coverage); err != nil {
+	if err := entry.DecodeLogged(raw, entry.KindCoverage, &r.Coverage); err != nil {
 		return r, false, fmt.Errorf("postgres: coverage entry %d: %w", r.Index, err)
 	}
 	return r, true, nil

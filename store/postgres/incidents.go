@@ -6,6 +6,7 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -30,7 +31,7 @@ func (ins *inserter) insertIncident(ctx context.Context, index uint64, b *entry.
 		ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, revision = excluded.revision, status = excluded.status,
 			level = excluded.level, category = excluded.category, from_at = excluded.from_at, to_at = excluded.to_at,
 			lon = excluded.lon, lat = excluded.lat`,
-		id, int64(index), int64(b.Revision), b.Status, b.Level, b.Category, fmtTime(b.From), fmtTime(b.To), c[0], c[1])
+		id, int64(index), int64(b.Revision), b.Status, b.Level, b.Category, column.Time(b.From), column.Time(b.To), c[0], c[1])
 	if err := ins.setMembers(ctx, id, b.Members); err != nil {
 		return fmt.Errorf("incident %d members: %w", b.ID, err)
 	}
@@ -90,7 +91,7 @@ func (ins *inserter) setMembers(ctx context.Context, id int64, members []uint64)
 func (ins *inserter) insertVerification(index uint64, signer string, b *entry.Verification) {
 	ins.exec("", `INSERT INTO verifications (idx, signer, ver_id, at, incident, revision, verdict, attributed_to)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		int64(index), signer, b.ID, fmtTime(b.At), int64(b.Incident), int64(b.Revision), b.Verdict, b.AttributedTo)
+		int64(index), signer, b.ID, column.Time(b.At), int64(b.Incident), int64(b.Revision), b.Verdict, b.AttributedTo)
 }
 
 // Incidents calls fn with the current revision (the one from the highest
@@ -158,7 +159,7 @@ func (s *Store) Verifications(ctx context.Context, ids []uint64) ([]node.Verific
 				return r, fmt.Errorf("postgres: read verification: %w", err)
 			}
 			r.Index, r.Signer = uint64(idx), unescape(r.Signer)
-			if err := decodeRaw(raw, entry.KindVerification, &r.Verification); err != nil {
+			if err := entry.DecodeLogged(raw, entry.KindVerification, &r.Verification); err != nil {
 				return r, fmt.Errorf("postgres: verification entry %d: %w", r.Index, err)
 			}
 			return r, nil

@@ -32,10 +32,6 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// timeLayout stores times in UTC with fixed-width nanoseconds, so that
-// text order is time order (as package sqlite does).
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
 // versionTable holds the schema version: the number of the last
 // migration applied. It is the one table Export leaves out (SQLite keeps
 // the version in PRAGMA user_version, outside any table).

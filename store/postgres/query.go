@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor/entry"
+	"github.com/guarantor/guarantor/store/internal/column"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -45,10 +46,10 @@ func (f *filter) eq(column, v string) {
 // timeRange adds from <= fromCol and toCol < to for the bounds that are set.
 func (f *filter) timeRange(fromCol, toCol string, from, to time.Time) {
 	if !from.IsZero() {
-		f.and(fromCol+" >= ?", fmtTime(from))
+		f.and(fromCol+" >= ?", column.Time(from))
 	}
 	if !to.IsZero() {
-		f.and(toCol+" < ?", fmtTime(to))
+		f.and(toCol+" < ?", column.Time(to))
 	}
 }
 
@@ -77,24 +78,10 @@ func scanBody(rows pgx.Rows, kind entry.Kind, index *uint64, v any) error {
 		return fmt.Errorf("postgres: read %s: %w", kind, err)
 	}
 	*index = uint64(idx)
-	if err := decodeRaw(raw, kind, v); err != nil {
+	if err := entry.DecodeLogged(raw, kind, v); err != nil {
 		return fmt.Errorf("postgres: %s entry %d: %w", kind, idx, err)
 	}
 	return nil
-}
-
-// decodeRaw decodes the body of the logged note raw, which must be of
-// the given kind, into v. The note was validated when it was applied, so
-// the schema is not checked again.
-func decodeRaw(raw []byte, kind entry.Kind, v any) error {
-	e, err := entry.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if e.Kind != kind {
-		return fmt.Errorf("entry is a %s, not a %s", e.Kind, kind)
-	}
-	return e.Decode(v)
 }
 
 // each runs the query q and calls fn with every row, as scan reads it,
@@ -139,5 +126,3 @@ func collect[T any](ctx context.Context, s *Store, what, q string, args []any, s
 	})
 	return out, err
 }
-
-func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }

@@ -11,6 +11,7 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/registry"
+	"github.com/guarantor/guarantor/store/internal/column"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -152,7 +153,7 @@ func scanObservation(rows pgx.Rows) (node.ObservationRow, error) {
 	}
 	o.Location.Type = "Point"
 	var err error
-	if o.ObservedAt, err = time.Parse(timeLayout, at); err != nil {
+	if o.ObservedAt, err = time.Parse(column.TimeLayout, at); err != nil {
 		return r, fmt.Errorf("postgres: observation %d time: %w", r.Index, err)
 	}
 	if count != nil {
@@ -185,15 +186,15 @@ func (s *Store) Keys(ctx context.Context) ([]registry.Key, error) {
 			k.ID, k.VKey, k.Label = unescape(k.ID), unescape(k.VKey), unescape(label)
 			k.Role, k.Index = guarantor.Role(unescape(role)), uint64(idx)
 			var err error
-			if k.NotBefore, err = time.Parse(timeLayout, nb); err == nil {
-				k.NotAfter, err = time.Parse(timeLayout, na)
+			if k.NotBefore, err = time.Parse(column.TimeLayout, nb); err == nil {
+				k.NotAfter, err = time.Parse(column.TimeLayout, na)
 			}
 			if err == nil {
 				err = json.Unmarshal([]byte(unescape(zones)), &k.Zones)
 			}
 			if err == nil && rIdx != nil {
 				rv := registry.Revocation{Index: uint64(*rIdx), Reason: unescape(*reason)}
-				rv.Effective, err = time.Parse(timeLayout, *eff)
+				rv.Effective, err = time.Parse(column.TimeLayout, *eff)
 				k.Revoked = &rv
 			}
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -13,7 +14,7 @@ import (
 // the measure's current state.
 func (ins *inserter) insertSanction(index uint64, b *entry.Sanction) {
 	ins.exec(fmt.Sprintf("sanction %s", b.ID), "INSERT INTO sanctions (idx, id, authority, status, at) VALUES ($1, $2, $3, $4, $5)",
-		int64(index), b.ID, b.Authority, b.Status, fmtTime(b.At))
+		int64(index), b.ID, b.Authority, b.Status, column.Time(b.At))
 	ins.exec(fmt.Sprintf("sanction %s current state", b.ID),
 		`INSERT INTO sanction_current (id, idx, authority, status, reimposed_by, reimposed_idx) VALUES ($1, $2, $3, $4, NULL, NULL)
 		ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, authority = excluded.authority, status = excluded.status,
@@ -49,7 +50,7 @@ func (s *Store) Sanctions(ctx context.Context) ([]node.SanctionRow, error) {
 				return r, fmt.Errorf("postgres: read sanction: %w", err)
 			}
 			r.Index, r.Status = uint64(idx), unescape(r.Status)
-			if err := decodeRaw(raw, entry.KindSanction, &r.Sanction); err != nil {
+			if err := entry.DecodeLogged(raw, entry.KindSanction, &r.Sanction); err != nil {
 				return r, fmt.Errorf("postgres: sanction entry %d: %w", r.Index, err)
 			}
 			if by != nil {
@@ -75,7 +76,7 @@ func (s *Store) SanctionHistory(ctx context.Context, id string) ([]node.Sanction
 				return r, fmt.Errorf("postgres: read sanction: %w", err)
 			}
 			r.Index, r.Status = uint64(idx), unescape(r.Status)
-			if err := decodeRaw(raw, entry.KindSanction, &r.Sanction); err != nil {
+			if err := entry.DecodeLogged(raw, entry.KindSanction, &r.Sanction); err != nil {
 				return r, fmt.Errorf("postgres: sanction entry %d: %w", r.Index, err)
 			}
 			return r, nil

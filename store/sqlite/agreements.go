@@ -10,6 +10,7 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 )
 
 // agreementStmts are the statements that project agreement,
@@ -48,9 +49,9 @@ func (st *agreementStmts) all() []*sql.Stmt {
 func (ins *inserter) insertAgreement(ctx context.Context, index uint64, b *entry.Agreement) error {
 	var expires any
 	if b.Expires != nil {
-		expires = fmtTime(*b.Expires)
+		expires = column.Time(*b.Expires)
 	}
-	if _, err := ins.agreement.ExecContext(ctx, int64(index), b.ID, b.Version, b.Title, fmtTime(b.Effective), expires); err != nil {
+	if _, err := ins.agreement.ExecContext(ctx, int64(index), b.ID, b.Version, b.Title, column.Time(b.Effective), expires); err != nil {
 		return fmt.Errorf("agreement %s version %d: %w", b.ID, b.Version, err)
 	}
 	return nil
@@ -59,7 +60,7 @@ func (ins *inserter) insertAgreement(ctx context.Context, index uint64, b *entry
 // insertDetermination projects the determination logged at index and the
 // incident revisions it names.
 func (ins *inserter) insertDetermination(ctx context.Context, index uint64, b *entry.Determination) error {
-	if _, err := ins.determination.ExecContext(ctx, int64(index), int64(b.Seq), b.Agreement, b.Version, b.Trigger, fmtTime(b.At)); err != nil {
+	if _, err := ins.determination.ExecContext(ctx, int64(index), int64(b.Seq), b.Agreement, b.Version, b.Trigger, column.Time(b.At)); err != nil {
 		return fmt.Errorf("determination %d: %w", b.Seq, err)
 	}
 	for _, in := range b.Incidents {
@@ -82,10 +83,10 @@ func (ins *inserter) insertObligation(ctx context.Context, index uint64, b *entr
 	}
 	var settled any
 	if b.Settled != nil {
-		settled = fmtTime(*b.Settled)
+		settled = column.Time(*b.Settled)
 	}
 	if _, err := ins.obligationCurrent.ExecContext(ctx, id, int64(index), b.Revision, int64(b.Determination), b.Agreement, b.Version, b.Trigger,
-		b.Who, b.Group, b.Status, fmtTime(b.Opened), fmtTime(b.Deadline), settled); err != nil {
+		b.Who, b.Group, b.Status, column.Time(b.Opened), column.Time(b.Deadline), settled); err != nil {
 		return fmt.Errorf("obligation %d current revision: %w", b.ID, err)
 	}
 	return ins.reimposeSanctions(ctx, index, b)
@@ -93,7 +94,7 @@ func (ins *inserter) insertObligation(ctx context.Context, index uint64, b *entr
 
 // insertResponse projects the response logged at index.
 func (ins *inserter) insertResponse(ctx context.Context, index uint64, signer string, b *entry.Response) error {
-	_, err := ins.response.ExecContext(ctx, int64(index), signer, b.ID, fmtTime(b.At), int64(b.Obligation), b.Answer)
+	_, err := ins.response.ExecContext(ctx, int64(index), signer, b.ID, column.Time(b.At), int64(b.Obligation), b.Answer)
 	return err
 }
 
@@ -115,11 +116,11 @@ func (s *Store) Agreements(ctx context.Context) ([]node.AgreementRow, error) {
 			var err error
 			if entry.Kind(kind) == entry.KindAmendment {
 				var a entry.Amendment
-				if err = decodeRaw(raw, entry.KindAmendment, &a); err == nil {
+				if err = entry.DecodeLogged(raw, entry.KindAmendment, &a); err == nil {
 					r.Agreement, r.Amendment = a.Agreement, a.Reason
 				}
 			} else {
-				err = decodeRaw(raw, entry.KindAgreement, &r.Agreement)
+				err = entry.DecodeLogged(raw, entry.KindAgreement, &r.Agreement)
 			}
 			if err != nil {
 				return r, fmt.Errorf("sqlite: agreement entry %d: %w", r.Index, err)
@@ -193,7 +194,7 @@ func (s *Store) Responses(ctx context.Context, obligation uint64) ([]node.Respon
 			if err := rows.Scan(&r.Index, &r.Signer, &raw); err != nil {
 				return r, fmt.Errorf("sqlite: read response: %w", err)
 			}
-			if err := decodeRaw(raw, entry.KindResponse, &r.Response); err != nil {
+			if err := entry.DecodeLogged(raw, entry.KindResponse, &r.Response); err != nil {
 				return r, fmt.Errorf("sqlite: response entry %d: %w", r.Index, err)
 			}
 			return r, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 )
 
 // coverageStmts project coverage snapshots.
@@ -23,7 +24,7 @@ func (st *coverageStmts) all() []*sql.Stmt { return []*sql.Stmt{st.coverage} }
 
 // insertCoverage projects the snapshot logged at index.
 func (ins *inserter) insertCoverage(ctx context.Context, index uint64, b *entry.Coverage) error {
-	if _, err := ins.coverage.ExecContext(ctx, int64(index), b.Agreement, b.Month, fmtTime(b.At)); err != nil {
+	if _, err := ins.coverage.ExecContext(ctx, int64(index), b.Agreement, b.Month, column.Time(b.At)); err != nil {
 		return fmt.Errorf("coverage of %s %s: %w", b.Agreement, b.Month, err)
 	}
 	return nil
@@ -47,7 +48,7 @@ func (s *Store) Coverage(ctx context.Context, agreement, month string) (node.Cov
 	if err != nil {
 		return r, false, fmt.Errorf("sqlite: read coverage of %s: %w", agreement, err)
 	}
-	if err := decodeRaw(raw, entry.KindCoverage, &r.Coverage); err != nil {
+	if err := entry.DecodeLogged(raw, entry.KindCoverage, &r.Coverage); err != nil {
 		return r, false, fmt.Errorf("sqlite: coverage entry %d: %w", r.Index, err)
 	}
 	return r, true, nil

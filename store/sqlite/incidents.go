@@ -9,6 +9,7 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 )
 
 // incidentStmts are the statements that project incident and
@@ -58,7 +59,7 @@ func (ins *inserter) insertIncident(ctx context.Context, index uint64, b *entry.
 	}
 	c := b.Location.Coordinates
 	if _, err := ins.current.ExecContext(ctx, id, int64(index), b.Revision, b.Status, b.Level, b.Category,
-		fmtTime(b.From), fmtTime(b.To), c[0], c[1]); err != nil {
+		column.Time(b.From), column.Time(b.To), c[0], c[1]); err != nil {
 		return fmt.Errorf("incident %d current revision: %w", b.ID, err)
 	}
 	if err := ins.setMembers(ctx, id, b.Members); err != nil {
@@ -121,7 +122,7 @@ func (ins *inserter) setMembers(ctx context.Context, id int64, members []uint64)
 
 // insertVerification projects the verification logged at index.
 func (ins *inserter) insertVerification(ctx context.Context, index uint64, signer string, b *entry.Verification) error {
-	_, err := ins.verification.ExecContext(ctx, int64(index), signer, b.ID, fmtTime(b.At), int64(b.Incident), b.Revision, b.Verdict, b.AttributedTo)
+	_, err := ins.verification.ExecContext(ctx, int64(index), signer, b.ID, column.Time(b.At), int64(b.Incident), b.Revision, b.Verdict, b.AttributedTo)
 	return err
 }
 
@@ -192,23 +193,9 @@ func (s *Store) Verifications(ctx context.Context, ids []uint64) ([]node.Verific
 			if err := rows.Scan(&r.Index, &r.Signer, &raw); err != nil {
 				return r, fmt.Errorf("sqlite: read verification: %w", err)
 			}
-			if err := decodeRaw(raw, entry.KindVerification, &r.Verification); err != nil {
+			if err := entry.DecodeLogged(raw, entry.KindVerification, &r.Verification); err != nil {
 				return r, fmt.Errorf("sqlite: verification entry %d: %w", r.Index, err)
 			}
 			return r, nil
 		})
-}
-
-// decodeRaw decodes the body of the logged note raw, which must be of
-// the given kind, into v. The note was validated when it was applied, so
-// the schema is not checked again.
-func decodeRaw(raw []byte, kind entry.Kind, v any) error {
-	e, err := entry.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if e.Kind != kind {
-		return fmt.Errorf("entry is a %s, not a %s", e.Kind, kind)
-	}
-	return e.Decode(v)
 }

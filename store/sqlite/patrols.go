@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/guarantor/guarantor/node"
+
+	"github.com/guarantor/guarantor/store/internal/column"
 )
 
 // patrolStmts project patrol plans and reports.
@@ -43,10 +45,10 @@ func (s *Store) PatrolEntries(ctx context.Context, f node.PatrolFilter, fn func(
 		where, args = append(where, "p.plan = ?"), append(args, f.Plan)
 	}
 	if !f.From.IsZero() {
-		where, args = append(where, "p.to_at >= ?"), append(args, fmtTime(f.From))
+		where, args = append(where, "p.to_at >= ?"), append(args, column.Time(f.From))
 	}
 	if !f.To.IsZero() {
-		where, args = append(where, "p.from_at < ?"), append(args, fmtTime(f.To))
+		where, args = append(where, "p.from_at < ?"), append(args, column.Time(f.To))
 	}
 	q := "SELECT e.idx, e.leaf_hash, e.kind, e.signers, e.raw, e.rejected FROM patrol_entries p JOIN entries e ON e.idx = p.idx"
 	if len(where) > 0 {

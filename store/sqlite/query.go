@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/guarantor/guarantor/entry"
+
+	"github.com/guarantor/guarantor/store/internal/column"
 )
 
 // filter builds the WHERE conditions of a query and their arguments, in
@@ -35,10 +37,10 @@ func (f *filter) eq(column, v string) {
 // timeRange adds from <= fromCol and toCol < to for the bounds that are set.
 func (f *filter) timeRange(fromCol, toCol string, from, to time.Time) {
 	if !from.IsZero() {
-		f.and(fromCol+" >= ?", fmtTime(from))
+		f.and(fromCol+" >= ?", column.Time(from))
 	}
 	if !to.IsZero() {
-		f.and(toCol+" < ?", fmtTime(to))
+		f.and(toCol+" < ?", column.Time(to))
 	}
 }
 
@@ -65,7 +67,7 @@ func scanBody(rows *sql.Rows, kind entry.Kind, index *uint64, v any) error {
 	if err := rows.Scan(index, &raw); err != nil {
 		return fmt.Errorf("sqlite: read %s: %w", kind, err)
 	}
-	if err := decodeRaw(raw, kind, v); err != nil {
+	if err := entry.DecodeLogged(raw, kind, v); err != nil {
 		return fmt.Errorf("sqlite: %s entry %d: %w", kind, *index, err)
 	}
 	return nil

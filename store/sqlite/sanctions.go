@@ -7,6 +7,7 @@ import (
 
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
+	"github.com/guarantor/guarantor/store/internal/column"
 )
 
 // sanctionStmts project sanction statements and snap-backs.
@@ -31,7 +32,7 @@ func (st *sanctionStmts) all() []*sql.Stmt {
 // insertSanction projects the statement logged at index: its row, and
 // the measure's current state.
 func (ins *inserter) insertSanction(ctx context.Context, index uint64, b *entry.Sanction) error {
-	if _, err := ins.sanction.ExecContext(ctx, int64(index), b.ID, b.Authority, b.Status, fmtTime(b.At)); err != nil {
+	if _, err := ins.sanction.ExecContext(ctx, int64(index), b.ID, b.Authority, b.Status, column.Time(b.At)); err != nil {
 		return fmt.Errorf("sanction %s: %w", b.ID, err)
 	}
 	if _, err := ins.sanctionCurrent.ExecContext(ctx, b.ID, int64(index), b.Authority, b.Status); err != nil {
@@ -65,7 +66,7 @@ func (s *Store) Sanctions(ctx context.Context) ([]node.SanctionRow, error) {
 			if err := rows.Scan(&r.Index, &r.Status, &by, &byIdx, &raw); err != nil {
 				return r, fmt.Errorf("sqlite: read sanction: %w", err)
 			}
-			if err := decodeRaw(raw, entry.KindSanction, &r.Sanction); err != nil {
+			if err := entry.DecodeLogged(raw, entry.KindSanction, &r.Sanction); err != nil {
 				return r, fmt.Errorf("sqlite: sanction entry %d: %w", r.Index, err)
 			}
 			if by.Valid {
@@ -85,7 +86,7 @@ func (s *Store) SanctionHistory(ctx context.Context, id string) ([]node.Sanction
 			if err := rows.Scan(&r.Index, &r.Status, &raw); err != nil {
 				return r, fmt.Errorf("sqlite: read sanction: %w", err)
 			}
-			if err := decodeRaw(raw, entry.KindSanction, &r.Sanction); err != nil {
+			if err := entry.DecodeLogged(raw, entry.KindSanction, &r.Sanction); err != nil {
 				return r, fmt.Errorf("sqlite: sanction entry %d: %w", r.Index, err)
 			}
 			return r, nil

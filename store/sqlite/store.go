@@ -22,15 +22,12 @@ import (
 	"github.com/guarantor/guarantor/entry"
 	"github.com/guarantor/guarantor/node"
 	"github.com/guarantor/guarantor/registry"
+	"github.com/guarantor/guarantor/store/internal/column"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
-
-// timeLayout stores times in UTC with fixed-width nanoseconds, so that
-// text order is time order.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 // Store is the SQLite projection. It implements node.Store.
 type Store struct {
@@ -457,7 +454,7 @@ func (ins *inserter) close() {
 // insert writes one record: its entries row and, when it was accepted,
 // the rows its body projects to.
 func (ins *inserter) insert(ctx context.Context, r node.Record) error {
-	signers, err := json.Marshal(nonNil(r.Signers))
+	signers, err := json.Marshal(column.NonNil(r.Signers))
 	if err != nil {
 		return err
 	}
@@ -485,17 +482,17 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		if err != nil {
 			return err
 		}
-		zones, err := json.Marshal(nonNil(b.Zones))
+		zones, err := json.Marshal(column.NonNil(b.Zones))
 		if err != nil {
 			return err
 		}
-		_, err = ins.key.ExecContext(ctx, id, b.VKey, b.Role, b.Label, fmtTime(b.NotBefore), fmtTime(b.NotAfter), string(zones), int64(r.Index))
+		_, err = ins.key.ExecContext(ctx, id, b.VKey, b.Role, b.Label, column.Time(b.NotBefore), column.Time(b.NotAfter), string(zones), int64(r.Index))
 		return err
 	case *entry.RevocationBody:
 		if r.Kind != entry.KindRevocation {
 			break
 		}
-		_, err := ins.revocation.ExecContext(ctx, b.Key, int64(r.Index), b.Reason, fmtTime(b.Effective))
+		_, err := ins.revocation.ExecContext(ctx, b.Key, int64(r.Index), b.Reason, column.Time(b.Effective))
 		return err
 	case *entry.Observation:
 		if r.Kind != entry.KindObservation {
@@ -504,13 +501,13 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		if len(r.Signers) == 0 {
 			return errors.New("observation without a signer")
 		}
-		ev, err := json.Marshal(nonNil(b.Evidence))
+		ev, err := json.Marshal(column.NonNil(b.Evidence))
 		if err != nil {
 			return err
 		}
-		_, err = ins.observation.ExecContext(ctx, int64(r.Index), r.Signers[0], b.ID, fmtTime(b.ObservedAt),
+		_, err = ins.observation.ExecContext(ctx, int64(r.Index), r.Signers[0], b.ID, column.Time(b.ObservedAt),
 			b.Location.Coordinates[0], b.Location.Coordinates[1], b.Category,
-			nullFloat(b.AccuracyM), nullInt(b.Count), nullFloat(b.BearingDeg),
+			column.NullFloat(b.AccuracyM), column.NullInt(b.Count), column.NullFloat(b.BearingDeg),
 			b.Weapon, b.SourceType, string(ev), b.Text, b.ExternalID, b.Source)
 		return err
 	case *entry.Incident:
@@ -565,12 +562,12 @@ func (ins *inserter) project(ctx context.Context, r node.Record) error {
 		if r.Kind != entry.KindPatrolPlan {
 			break
 		}
-		return ins.insertPatrol(ctx, r, b.ID, b.ID, fmtTime(b.From), fmtTime(b.To))
+		return ins.insertPatrol(ctx, r, b.ID, b.ID, column.Time(b.From), column.Time(b.To))
 	case *entry.PatrolReport:
 		if r.Kind != entry.KindPatrolReport {
 			break
 		}
-		return ins.insertPatrol(ctx, r, b.ID, b.Plan, fmtTime(b.Start), fmtTime(b.End))
+		return ins.insertPatrol(ctx, r, b.ID, b.Plan, column.Time(b.Start), column.Time(b.End))
 	case *entry.Determination:
 		if r.Kind != entry.KindDetermination {
 			break
@@ -723,7 +720,7 @@ func (s *Store) Observations(ctx context.Context, f node.ObservationFilter, fn f
 			return fmt.Errorf("sqlite: read observation: %w", err)
 		}
 		o.Location.Type = "Point"
-		if o.ObservedAt, err = time.Parse(timeLayout, at); err != nil {
+		if o.ObservedAt, err = time.Parse(column.TimeLayout, at); err != nil {
 			return fmt.Errorf("sqlite: observation %d time: %w", r.Index, err)
 		}
 		if acc.Valid {
@@ -772,15 +769,15 @@ func (s *Store) Keys(ctx context.Context) ([]registry.Key, error) {
 			return nil, fmt.Errorf("sqlite: read keys: %w", err)
 		}
 		k.Role, k.Index = guarantor.Role(role), uint64(idx)
-		if k.NotBefore, err = time.Parse(timeLayout, nb); err == nil {
-			k.NotAfter, err = time.Parse(timeLayout, na)
+		if k.NotBefore, err = time.Parse(column.TimeLayout, nb); err == nil {
+			k.NotAfter, err = time.Parse(column.TimeLayout, na)
 		}
 		if err == nil {
 			err = json.Unmarshal([]byte(zones), &k.Zones)
 		}
 		if err == nil && rIdx.Valid {
 			rv := registry.Revocation{Index: uint64(rIdx.Int64), Reason: reason.String}
-			rv.Effective, err = time.Parse(timeLayout, eff.String)
+			rv.Effective, err = time.Parse(column.TimeLayout, eff.String)
 			k.Revoked = &rv
 		}
 		if err != nil {
@@ -795,27 +792,4 @@ func (s *Store) Keys(ctx context.Context) ([]registry.Key, error) {
 		return nil, fmt.Errorf("sqlite: read keys: %w", err)
 	}
 	return keys, nil
-}
-
-func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func nullFloat(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func nullInt(p *int) any {
-	if p == nil {
-		return nil
-	}
-	return int64(*p)
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
